@@ -1,0 +1,52 @@
+# DSOD in Swift. `make setup` is the README's first command; `make test` its second.
+SWIFT        ?= swift
+RELEASE_BIN  := .build/release
+TEST_FLAGS   := -c release -Xswiftc -enable-testing
+APT_PACKAGES := liblmdb-dev libopenblas-dev libjpeg62-turbo-dev pkg-config
+
+.PHONY: setup deps build test proto prototxt demo bench clean
+
+## setup: install system libraries, build in release mode, run the main job on the bundled default
+setup: deps build demo
+
+deps:
+	@if ! dpkg -s $(APT_PACKAGES) >/dev/null 2>&1; then \
+	  echo "Installing $(APT_PACKAGES) ..."; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES); \
+	fi
+
+build:
+	$(SWIFT) build -c release
+
+## test: the whole suite, in release mode (numeric code is 10-50x slower in debug)
+test: deps
+	$(SWIFT) test $(TEST_FLAGS)
+
+## demo: until the training demo exists, generate DSOD300 and inspect it
+demo: build
+	@mkdir -p demo-output
+	$(RELEASE_BIN)/dsodgen DSOD300 > demo-output/DSOD300_deploy.prototxt
+	$(RELEASE_BIN)/dsod inspect demo-output/DSOD300_deploy.prototxt
+	@echo "Wrote demo-output/DSOD300_deploy.prototxt"
+
+## proto: regenerate Sources/CaffeProto/Generated from Sources/CaffeProto/Schema/caffe.proto
+proto:
+	@command -v protoc >/dev/null || (apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq protobuf-compiler)
+	$(SWIFT) build -c release --scratch-path .build-proto --product protoc-gen-swift
+	protoc --plugin=protoc-gen-swift=.build-proto/release/protoc-gen-swift \
+	  --swift_out=Sources/CaffeProto/Generated --swift_opt=Visibility=Public \
+	  -I Sources/CaffeProto/Schema Sources/CaffeProto/Schema/caffe.proto
+	protoc --descriptor_set_out=.build-proto/caffe.desc \
+	  -I Sources/CaffeProto/Schema Sources/CaffeProto/Schema/caffe.proto
+	sh Scripts/embed-descriptor.sh .build-proto/caffe.desc > Sources/CaffeProto/Generated/CaffeDescriptor.swift
+
+## prototxt: regenerate prototxt/<script>/ for DSOD's six scripts
+prototxt: build
+	sh Scripts/make-prototxt.sh $(RELEASE_BIN)/dsodgen
+
+bench:
+	$(SWIFT) build -c release --product dsod-bench
+	$(RELEASE_BIN)/dsod-bench
+
+clean:
+	rm -rf .build .build-proto
