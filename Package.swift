@@ -47,10 +47,15 @@ let package = Package(
         .executableTarget(name: "dsod", dependencies: ["DSODCommands"]),
         .executableTarget(name: "dsodgen", dependencies: ["DSODCommands"]),
 
+        .target(name: "TestSupport", dependencies: ["CaffeProto", "Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "CaffeProtoTests", dependencies: ["CaffeProto", "TestSupport"]),
+        .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Layers", "CaffeProto", "TestSupport"]),
+        .testTarget(name: "LayersTests", dependencies: ["Layers", "Runtime", "CaffeProto", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
+        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "TestSupport"]),
+        .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "CaffeProto", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "CaffeProto", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "TestSupport"]),
-        .target(name: "TestSupport", dependencies: ["CaffeProto"], path: "Tests/TestSupport"),
     ]
 )

@@ -1,0 +1,78 @@
+import Foundation
+import SwiftProtobuf
+
+/// Reading and writing Caffe's files. Every net goes through `readNet`: parsed once, upgraded once
+/// (DESIGN.md, "One way through").
+public enum CaffeFiles {
+    /// The file's bytes, or an error naming it.
+    public static func contents(of path: String) throws -> Data {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw CaffeFormatError(file: path, message: "no such file")
+        }
+        guard !isDirectory.boolValue else {
+            throw CaffeFormatError(file: path, message: "is a directory, expected a file")
+        }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CaffeFormatError(file: path, message: "cannot be read (permissions?)")
+        }
+        return data
+    }
+
+    /// Whether a path names a binary protobuf file by Caffe's conventions (`.caffemodel`,
+    /// `.solverstate`, `.binaryproto`, `.pb`); everything else is read as text.
+    public static func isBinaryPath(_ path: String) -> Bool {
+        let ext = (path as NSString).pathExtension.lowercased()
+        return ["caffemodel", "solverstate", "binaryproto", "pb", "bin"].contains(ext)
+    }
+
+    /// Writes `data` to `path` atomically: a temporary file in the same folder, then rename, so a
+    /// crash never leaves a partial file behind.
+    public static func writeAtomically(_ data: Data, to path: String) throws {
+        let url = URL(fileURLWithPath: path)
+        let folder = url.deletingLastPathComponent()
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+        guard FileManager.default.createFile(atPath: temporary.path, contents: nil) else {
+            throw CaffeFormatError(file: path, message: "cannot create a file in \(folder.path)")
+        }
+        do {
+            let handle = try FileHandle(forWritingTo: temporary)
+            try handle.write(contentsOf: data)
+            try handle.synchronize()
+            try handle.close()
+            if rename(temporary.path, path) != 0 {
+                throw CaffeFormatError(file: path, message: "cannot rename the written file into place: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as CaffeFormatError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw CaffeFormatError(file: path, message: "write failed: \(error.localizedDescription)")
+        }
+    }
+}
+
+extension CaffeFiles {
+    /// Reads a message from a text or binary file (by extension; see `isBinaryPath`).
+    public static func read<M: SwiftProtobuf.Message>(_ path: String, as type: M.Type = M.self) throws -> M {
+        let data = try contents(of: path)
+        if isBinaryPath(path) {
+            do { return try M(serializedBytes: data) } catch {
+                throw CaffeFormatError(file: path, message: "not a valid \(M.protoMessageName): \(error)")
+            }
+        }
+        return try CaffeText.parse(String(decoding: data, as: UTF8.self), as: M.self, file: path)
+    }
+
+    /// Reads a net definition or weights file (text or binary by extension) and upgrades legacy
+    /// forms (V1 layers, input fields, BatchNorm params) as Caffe does on every read.
+    public static func readNet(_ path: String) throws -> Caffe_NetParameter {
+        try read(path, as: Caffe_NetParameter.self)
+    }
+
+    /// Reads a solver definition, upgrading `solver_type` to `type`.
+    public static func readSolver(_ path: String) throws -> Caffe_SolverParameter {
+        try read(path, as: Caffe_SolverParameter.self)
+    }
+}
