@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Layers", "CaffeProto", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Runtime", "CaffeProto", "TestSupport"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Runtime", "TestSupport"]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "TestSupport"]),
         .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "CaffeProto", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "CaffeProto", "TestSupport"]),

@@ -12,6 +12,7 @@ public struct DsodCommand: ParsableCommand {
             Examples:
               dsod inspect deploy.prototxt
               dsod convert weights.caffemodel weights.prototxt
+              dsod inspect --blobs weights.caffemodel
             """,
         subcommands: DsodCommand.subcommandList
     )

@@ -1,0 +1,17 @@
+/// Zero-initialised float memory shared between blobs (Caffe's SyncedMemory on the CPU).
+/// Several blobs may hold the same storage (`Blob.shareData`), which is how in-place layers,
+/// Split/Flatten/Reshape and parameter sharing see one another's values.
+public final class BlobStorage {
+    public let pointer: UnsafeMutablePointer<Float>
+    public let capacity: Int
+
+    public init(capacity: Int) {
+        self.capacity = capacity
+        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity))
+        pointer.initialize(repeating: 0, count: max(1, capacity))
+    }
+
+    deinit {
+        pointer.deallocate()
+    }
+}
