@@ -273,3 +273,19 @@ public struct DSODScript: Sendable, Equatable {
         }
     }
 }
+
+extension DSODScript {
+    /// DSOD's six scripts (DSOD300_pascal, DSOD300_pascal++, DSOD300_coco, GRP_DSOD320_pascal,
+    /// score_DSOD300_pascal, score_GRP_DSOD320_pascal), whose files are committed under
+    /// `prototxt/<scriptName>/`.
+    public static func originalScripts(home: String) -> [DSODScript] {
+        [
+            DSODScript(model: .dsod300, dataset: .voc0712, home: home),
+            DSODScript(model: .dsod300, dataset: .voc0712plus, home: home),
+            DSODScript(model: .dsod300, dataset: .coco, home: home),
+            DSODScript(model: .grpDSOD320, dataset: .voc0712, home: home),
+            DSODScript(model: .dsod300, dataset: .voc0712, score: true, home: home),
+            DSODScript(model: .grpDSOD320, dataset: .voc0712, score: true, home: home),
+        ]
+    }
+}
