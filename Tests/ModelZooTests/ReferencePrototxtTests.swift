@@ -39,7 +39,7 @@ final class ReferencePrototxtTests: XCTestCase {
                 oursWithoutLayers.layer = []
                 referenceWithoutLayers.layer = []
                 XCTAssertEqual(oursWithoutLayers, referenceWithoutLayers, "\(folder)/\(phase): net fields")
-                XCTAssertEqual(ours, reference, "\(folder)/\(phase)")
+                XCTAssertTrue(ours == reference, "\(folder)/\(phase): nets differ")
             }
         }
     }
@@ -49,6 +49,24 @@ final class ReferencePrototxtTests: XCTestCase {
             let reference = try CaffeText.parse(try referenceText(folder, .solver), as: Caffe_SolverParameter.self, file: "\(folder)/solver")
             let ours = try job(model).solver
             XCTAssertEqual(ours, reference, "\(folder)/solver:\nours:\n\(CaffeText.format(ours))\nreference:\n\(CaffeText.format(reference))")
+        }
+    }
+
+    /// Byte for byte, as the scripts print them (`print(proto, file=f)`).
+    func testFilesAreByteIdenticalToReference() throws {
+        for (folder, model) in Self.referenceScripts {
+            let job = try job(model)
+            for phase in DSODPhase.allCases {
+                let reference = try referenceText(folder, phase)
+                let ours = job.text(for: phase)
+                if ours != reference {
+                    let a = ours.split(separator: "\n", omittingEmptySubsequences: false)
+                    let b = reference.split(separator: "\n", omittingEmptySubsequences: false)
+                    let line = (0..<min(a.count, b.count)).first(where: { a[$0] != b[$0] }) ?? min(a.count, b.count)
+                    XCTFail("\(folder)/\(phase).prototxt differs first at line \(line + 1): ours '\(line < a.count ? a[line] : "<end>")', "
+                        + "reference '\(line < b.count ? b[line] : "<end>")'")
+                }
+            }
         }
     }
 }
