@@ -12,7 +12,7 @@ import CaffeProto
 enum LayerKeywordArguments {
     static func apply(_ params: ParamDict, type: String, to layer: inout Caffe_LayerParameter) throws {
         for (key, value) in params.entries {
-            let fragment = try ProtoAssignment.text(assigning: value, to: key, layer: layer.name)
+            let fragment = try ProtoAssignment.text(assigning: value, to: key, layer: layer.name, type: type)
             if fragment.isEmpty { continue }
             var typeMessageError: (field: String, error: CaffeFormatError)? = nil
             if !key.hasSuffix("param"), let field = LayerParamFields.field(forType: type) {

@@ -12,7 +12,7 @@ enum ProtoAssignment {
     /// One difference from Python: an empty dict given directly to a *repeated* message field adds
     /// an empty element in Python and nothing here (a list of dicts, `[{}]`, adds the element in
     /// both). DSOD's recipes never do this.
-    static func text(assigning value: ParamValue, to name: String, layer: String) throws -> String {
+    static func text(assigning value: ParamValue, to name: String, layer: String, type: String) throws -> String {
         switch value {
         case .list(let items):
             // assign_proto looks at val[0] to choose between messages and scalars (net_spec.py).
@@ -20,27 +20,27 @@ enum ProtoAssignment {
             if case .dict = first {
                 return try items.map { item -> String in
                     guard case .dict(let fields) = item else {
-                        throw NetSpecError.badParameter(layer: layer, type: "", key: name,
+                        throw NetSpecError.badParameter(layer: layer, type: type, key: name,
                                                         reason: "a list that starts with a dict must hold only dicts")
                     }
-                    return "\(name) {\n\(try body(of: fields, layer: layer))}\n"
+                    return "\(name) {\n\(try body(of: fields, layer: layer, type: type))}\n"
                 }.joined()
             }
-            return try items.map { "\(name): \(try scalarText($0, key: name, layer: layer))\n" }.joined()
+            return try items.map { "\(name): \(try scalarText($0, key: name, layer: layer, type: type))\n" }.joined()
         case .dict(let fields):
-            let inner = try body(of: fields, layer: layer)
+            let inner = try body(of: fields, layer: layer, type: type)
             return inner.isEmpty ? "" : "\(name) {\n\(inner)}\n"
         default:
-            return "\(name): \(try scalarText(value, key: name, layer: layer))\n"
+            return "\(name): \(try scalarText(value, key: name, layer: layer, type: type))\n"
         }
     }
 
     /// The fields of a message given as a dict, in the dict's order.
-    private static func body(of fields: ParamDict, layer: String) throws -> String {
-        try fields.entries.map { try text(assigning: $0.value, to: $0.key, layer: layer) }.joined()
+    private static func body(of fields: ParamDict, layer: String, type: String) throws -> String {
+        try fields.entries.map { try text(assigning: $0.value, to: $0.key, layer: layer, type: type) }.joined()
     }
 
-    private static func scalarText(_ value: ParamValue, key: String, layer: String) throws -> String {
+    private static func scalarText(_ value: ParamValue, key: String, layer: String, type: String) throws -> String {
         switch value {
         case .int(let v): return String(v)
         case .float(let v): return floatText(v)
@@ -48,7 +48,7 @@ enum ProtoAssignment {
         case .string(let v): return quoted(v)
         case .enumValue(let v): return v
         case .list, .dict:
-            throw NetSpecError.badParameter(layer: layer, type: "", key: key,
+            throw NetSpecError.badParameter(layer: layer, type: type, key: key,
                                             reason: "a list of values may not contain lists or dicts")
         }
     }

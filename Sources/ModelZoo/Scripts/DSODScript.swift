@@ -233,8 +233,11 @@ public struct DSODScript: Sendable, Equatable {
         gpus = "0,1,2,3,4,5,6,7"
         batchSize = model == .grpDSOD320 ? 48 : 32
         accumBatchSize = 128
-        numTestImage = [.voc0712: 4952, .voc0712plus: 10991, .coco: 5000][dataset] ?? 4952
-        testBatchSize = dataset == .voc0712plus ? 1 : 2
+        switch dataset {
+        case .voc0712: (numTestImage, testBatchSize) = (4952, 2)
+        case .voc0712plus: (numTestImage, testBatchSize) = (10991, 1)
+        case .coco: (numTestImage, testBatchSize) = (5000, 2)
+        }
         testIterRoundsUp = dataset != .coco
         stepvalue = [20000, 40000, 60000, 80000, 100000]
         maxIter = 100000
