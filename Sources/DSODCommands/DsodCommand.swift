@@ -24,5 +24,6 @@ public struct DsodCommand: ParsableCommand {
         InspectCommand.self,
         ConvertCommand.self,
         SynthDatasetCommand.self,
+        PlotCommand.self,
     ]
 }
