@@ -53,7 +53,7 @@ let package = Package(
         .testTarget(name: "RuntimeTests", dependencies: ["Runtime", "Layers", "CaffeProto", "TestSupport"]),
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Runtime", "CaffeProto", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Runtime", "TestSupport"]),
-        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "TestSupport"]),
+        .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "Runtime", "TestSupport"]),
         .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "CaffeProto", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "CaffeProto", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "TestSupport"]),

@@ -23,5 +23,7 @@ public struct DsodCommand: ParsableCommand {
     static let subcommandList: [any ParsableCommand.Type] = [
         InspectCommand.self,
         ConvertCommand.self,
+        SynthDatasetCommand.self,
+        PlotCommand.self,
     ]
 }
