@@ -105,31 +105,21 @@ extension Solver {
         log(SolverLogLine("solver.cpp:498", "Iteration \(iteration), Testing net (#\(index))"))
         let testNet = testNets[index]
         try shareTrainedLayers(into: testNet)
-        let outputs = testNet.outputBlobs
-        var accumulators = Array(repeating: DetectionScoreAccumulator(), count: outputs.count)
-        var loss: Float = 0
-        let batches = Int(parameter.testIter[index])
-        for batch in 0..<batches {
-            guard try pollDuringTest() else { log(SolverLogLine("solver.cpp:535", "Test interrupted.")); return nil }
-            try beforeTestForward?(testNet, index, batch)
-            let iterLoss = try testNet.forward()
-            if parameter.testComputeLoss { loss += iterLoss }
-            for (j, blob) in outputs.enumerated() {
-                guard blob.numAxes >= 1, blob.shape.last == 5 else {
-                    throw SolverError(file: solverFile, "eval_type \"detection\" needs every test net output to be DetectionEvaluate rows of width 5; output '\(testNet.outputBlobNames[j])' has shape \(blob.shapeString)")
-                }
-                try accumulators[j].add(rows: UnsafeBufferPointer(start: blob.data, count: blob.count))
-            }
+        let version = try APVersion(caffeName: parameter.apVersion)
+        guard let evaluation = try DetectionTest.run(
+            net: testNet, iterations: Int(parameter.testIter[index]), apVersion: version,
+            shouldContinue: { try self.pollDuringTest() },
+            beforeForward: { try self.beforeTestForward?($0, index, $1) })
+        else {
+            log(SolverLogLine("solver.cpp:535", "Test interrupted."))
+            return nil
         }
         var result = TestResult(netIndex: index, iteration: iteration, outputs: [], detection: [], loss: nil)
         if parameter.testComputeLoss {
-            loss /= Float(batches)
-            result.loss = loss
-            log(SolverLogLine("solver.cpp:541", "Test loss: \(CaffeNumber.format(loss))"))
+            result.loss = evaluation.loss
+            log(SolverLogLine("solver.cpp:541", "Test loss: \(CaffeNumber.format(evaluation.loss))"))
         }
-        let version = try APVersion(caffeName: parameter.apVersion)
-        for (j, accumulator) in accumulators.enumerated() {
-            guard let score = try accumulator.score(apVersion: version) else { continue }
+        for (j, score) in evaluation.scores {
             let name = testNet.outputBlobNames[j]
             for line in score.logLines(outputIndex: j, outputName: name, showPerClassResult: parameter.showPerClassResult) {
                 let level: SolverLogLine.Level = line.hasPrefix("Missing") ? .warning : .info
@@ -139,5 +129,42 @@ extension Solver {
             result.outputs.append(.init(name: name, value: score.mAP, lossWeight: 0))
         }
         return result
+    }
+}
+
+/// A detection test pass over a net whose outputs are DetectionEvaluate rows: what the solver's
+/// test does for `eval_type: "detection"`, and what `dsod score --model` runs on its own.
+public enum DetectionTest {
+    public struct Evaluation {
+        /// (output index, its score) for every output that had detections.
+        public var scores: [(Int, DetectionScore)]
+        /// The mean weighted loss of the forwards.
+        public var loss: Float
+    }
+
+    /// Runs `iterations` forwards and scores the accumulated rows; nil when `shouldContinue`
+    /// says stop before the end.
+    public static func run(net: Net, iterations: Int, apVersion: APVersion,
+                           shouldContinue: () throws -> Bool = { true },
+                           beforeForward: (Net, Int) throws -> Void = { _, _ in }) throws -> Evaluation? {
+        let outputs = net.outputBlobs
+        var accumulators = Array(repeating: DetectionScoreAccumulator(), count: outputs.count)
+        var loss: Float = 0
+        for batch in 0..<iterations {
+            guard try shouldContinue() else { return nil }
+            try beforeForward(net, batch)
+            loss += try net.forward()
+            for (j, blob) in outputs.enumerated() {
+                guard blob.numAxes >= 1, blob.shape.last == 5 else {
+                    throw SolverError("eval_type \"detection\" needs every test net output to be DetectionEvaluate rows of width 5; output '\(net.outputBlobNames[j])' has shape \(blob.shapeString)")
+                }
+                try accumulators[j].add(rows: UnsafeBufferPointer(start: blob.data, count: blob.count))
+            }
+        }
+        var scores: [(Int, DetectionScore)] = []
+        for (j, accumulator) in accumulators.enumerated() {
+            if let score = try accumulator.score(apVersion: apVersion) { scores.append((j, score)) }
+        }
+        return Evaluation(scores: scores, loss: iterations > 0 ? loss / Float(iterations) : 0)
     }
 }
