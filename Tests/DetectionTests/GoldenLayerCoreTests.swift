@@ -200,3 +200,46 @@ final class GoldenLayerCoreTests: XCTestCase {
         XCTAssertThrowsError(try NameSizeFile(contentsOf: "/nonexistent/name_size.txt"))
     }
 }
+
+final class VOCResultTests: XCTestCase {
+    static let vocClasses = ["aeroplane", "bicycle", "bird", "boat", "bottle", "bus", "car", "cat", "chair", "cow", "diningtable",
+                             "dog", "horse", "motorbike", "person", "pottedplant", "sheep", "sofa", "train", "tvmonitor"]
+
+    /// The VOC files DetectionOutput wrote in the score runs of eval/tiny_dsod_voc_mini, from
+    /// the stored DetectionOutput rows of the same runs.
+    func testGoldenVOCFilesFromStoredRows() throws {
+        let root = TestPaths.golden("eval/tiny_dsod_voc_mini")
+        try GoldenData.requireFolder(root)
+        let nameSize = try NameSizeFile(contentsOf: TestPaths.golden("lmdb/voc_mini/test_name_size.txt").path)
+        var labelNames: [Int: String] = [0: "none_of_the_above"]
+        for (i, name) in Self.vocClasses.enumerated() { labelNames[i + 1] = name }
+        var filesChecked = 0
+        for (mode, results) in [("train_forward", "results_display10"), ("direct", "results_display0")] {
+            var collector = try VOCResultCollector(labelNames: labelNames, numClasses: 21, backgroundLabelId: 0,
+                                                   names: nameSize.names, sizes: nameSize.sizes, numTestImages: 4)
+            var files: [String: String]?
+            for batch in 0..<2 {
+                let rows = try GoldenData.npy(root.appendingPathComponent("batches/\(mode)/batch\(batch)_detection_out.npy"))
+                let produced = try collector.add(rows: rows.values, batchSize: 2)
+                XCTAssertEqual(produced == nil, batch == 0, "files are written when the 4th image is done")
+                files = produced ?? files
+            }
+            let written = try XCTUnwrap(files)
+            XCTAssertEqual(Set(written.keys), Set(Self.vocClasses))
+            for name in Self.vocClasses {
+                let path = root.appendingPathComponent("\(results)/comp4_det_test_\(name).txt").path
+                let caffe = String(decoding: try XCTUnwrap(FileManager.default.contents(atPath: path)), as: UTF8.self)
+                XCTAssertEqual(written[name], caffe, "\(results) \(name)")
+                filesChecked += 1
+            }
+        }
+        XCTAssertEqual(filesChecked, 40)
+    }
+
+    func testLineTruncatesAndWritesRightEdgeFromWidth() throws {
+        // xmin 10.9 -> 10, width 20.3 -> 20: the right edge is 30 although int(xmax) is 31.
+        let box = NormalizedBox(xmin: 0.109, ymin: 0, xmax: 0.312, ymax: 0.5)
+        let line = try VOCResultCollector.line(name: "img", score: 0.25, box: box, imageSize: ImageSize(height: 100, width: 100), resize: nil)
+        XCTAssertEqual(line, "img 0.25 10 0 30 50")
+    }
+}
