@@ -128,7 +128,7 @@ public enum NegativeMining {
                     guard boxes.count >= indices.count else {
                         throw DetectionError("MineHardExamples: \(boxes.count) NMS boxes for \(indices.count) priors")
                     }
-                    let kept = NonMaximumSuppression.standard(boxes: lossIndices.map { boxes[$0.prior] },
+                    let kept = try NonMaximumSuppression.standard(boxes: lossIndices.map { boxes[$0.prior] },
                                                               scores: lossIndices.map(\.loss),
                                                               threshold: nms.threshold, topK: nms.topK)
                     numSelected = max(min(kept.count, numSelected), 0)
