@@ -57,6 +57,45 @@ final class CreateAnnosetTests: XCTestCase {
         }
     }
 
+    /// Resized datasets: decode, OpenCV LINEAR resize, cv::imencode(".jpg") (or raw pixels);
+    /// the stored values must equal Caffe's byte for byte.
+    func testResizedDatasetsMatchCaffeByteForByte() throws {
+        let stored = try XCTUnwrap(try LMDBGolden.json("create_annoset/stored_bytes.json")["lmdbs"] as? [String: [[String: Any]]])
+        var cls = AnnosetOptions()
+        cls.resizeHeight = 24
+        cls.resizeWidth = 32
+        var clsJPEG = cls
+        clsJPEG.encoded = true
+        clsJPEG.encodeType = "jpg"
+        var small = Self.vocOptions
+        small.resizeHeight = 48
+        small.resizeWidth = 64
+        let runs: [(String, String, AnnosetOptions, Bool)] = [
+            ("transform_cases/cls_raw_lmdb", "transform_cases/cls_list.txt", cls, false),
+            ("transform_cases/cls_jpg_lmdb", "transform_cases/cls_list.txt", clsJPEG, false),
+            ("random_stats/small_lmdb", "voc_mini/trainval.txt", small, true),
+        ]
+        var compared = 0
+        for (name, list, options, annotated) in runs {
+            let out = scratch.appendingPathComponent(name.replacingOccurrences(of: "/", with: "_")).path
+            if annotated {
+                try DatasetTools.createAnnoset(root: LMDBGolden.path("voc_mini") + "/", listFile: LMDBGolden.path(list), output: out, options: options)
+            } else {
+                try DatasetTools.createImageset(root: LMDBGolden.path("voc_mini") + "/", listFile: LMDBGolden.path(list), output: out, options: options)
+            }
+            let cursor = try LMDBReader(path: out).makeCursor()
+            let expected = try XCTUnwrap(stored[name])
+            XCTAssertEqual(cursor.entries, expected.count, name)
+            for entry in expected {
+                let record = try cursor.read()
+                XCTAssertEqual(record.key, entry["key"] as? String, name)
+                XCTAssertEqual(SHA256.hex(record.value), entry["value_sha256"] as? String, "\(name) \(record.key)")
+                compared += 1
+            }
+        }
+        XCTAssertEqual(compared, 12)
+    }
+
     func testGetImageSizeMatchesCaffe() throws {
         let text = try DatasetTools.imageSizes(root: LMDBGolden.path("voc_mini"), listFile: LMDBGolden.path("voc_mini/test.txt"))
         let expected = try String(contentsOfFile: LMDBGolden.path("voc_mini/test_name_size.txt"), encoding: .utf8)
