@@ -17,6 +17,7 @@ enum GoldenOutcome {
 /// tolerance). Cases whose net uses a layer type the registry lacks are skipped, not passed.
 struct GoldenLayerRunner {
     let registry: LayerRegistry
+    var options = LayerOptions()
 
     func run(_ goldenCase: GoldenCase) -> GoldenOutcome {
         if goldenCase.type == "SolverTestDetection" {
@@ -59,7 +60,7 @@ struct GoldenLayerRunner {
 
     /// Builds the case net with its weights.
     func buildNet(_ goldenCase: GoldenCase, _ parameter: Caffe_NetParameter) throws -> Net {
-        let net = try Net(parameter: parameter, phase: goldenCase.phase, registry: registry)
+        let net = try Net(parameter: parameter, phase: goldenCase.phase, registry: registry, options: options)
         if goldenCase.exists("weights.caffemodel") {
             try net.loadWeights(from: goldenCase.url("weights.caffemodel").path)
         }
