@@ -21,6 +21,9 @@ public struct DsodCommand: ParsableCommand {
 
     /// Every `dsod` subcommand, in the order `--help` lists them.
     static let subcommandList: [any ParsableCommand.Type] = [
+        TrainCommand.self,
+        ScoreCommand.self,
+        DetectCommand.self,
         InspectCommand.self,
         ConvertCommand.self,
         SynthDatasetCommand.self,
