@@ -22,5 +22,8 @@ public struct DsodCommand: ParsableCommand {
     static let subcommandList: [any ParsableCommand.Type] = [
         InspectCommand.self,
         ConvertCommand.self,
+        CreateAnnosetCommand.self,
+        GetImageSizeCommand.self,
+        CreateLabelmapCommand.self,
     ]
 }
