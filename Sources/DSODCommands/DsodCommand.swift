@@ -26,6 +26,9 @@ public struct DsodCommand: ParsableCommand {
         DetectCommand.self,
         InspectCommand.self,
         ConvertCommand.self,
+        CreateAnnosetCommand.self,
+        GetImageSizeCommand.self,
+        CreateLabelmapCommand.self,
         SynthDatasetCommand.self,
         PlotCommand.self,
     ]
