@@ -139,6 +139,8 @@ final class GradientCheckTests: XCTestCase {
         for shape in shapes(2) {
             try check("name: \"r\" type: \"ReLU\"", bottoms: [randomBlob(shape)], checker: GradientChecker(kink: 0, kinkRange: 0.02))
             try check("name: \"r\" type: \"ReLU\" relu_param { negative_slope: 0.1 }", bottoms: [randomBlob(shape)], checker: GradientChecker(kink: 0, kinkRange: 0.02))
+            try check("name: \"pr\" type: \"PReLU\"", bottoms: [randomBlob(shape)], checker: GradientChecker(kink: 0, kinkRange: 0.02))
+            try check("name: \"pr\" type: \"PReLU\" prelu_param { channel_shared: true }", bottoms: [randomBlob(shape)], checker: GradientChecker(kink: 0, kinkRange: 0.02))
             try check("name: \"s\" type: \"Sigmoid\"", bottoms: [randomBlob(shape, low: -3, high: 3)])
             try check("name: \"t\" type: \"TanH\"", bottoms: [randomBlob(shape, low: -2, high: 2)])
             try check("name: \"p\" type: \"Power\" power_param { power: 2 scale: 0.5 shift: 1 }", bottoms: [randomBlob(shape)])
