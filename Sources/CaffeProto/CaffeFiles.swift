@@ -54,25 +54,54 @@ public enum CaffeFiles {
 }
 
 extension CaffeFiles {
+    /// A message read from a file, with what Caffe would have logged about it: upgrades applied
+    /// (`notes`) and oddities it accepts silently (`warnings`, e.g. an empty weights file).
+    public struct Loaded<M: SwiftProtobuf.Message> {
+        public var message: M
+        public var notes: [String] = []
+        public var warnings: [String] = []
+    }
+
     /// Reads a message from a text or binary file (by extension; see `isBinaryPath`).
-    public static func read<M: SwiftProtobuf.Message>(_ path: String, as type: M.Type = M.self) throws -> M {
+    public static func load<M: SwiftProtobuf.Message>(_ path: String, as type: M.Type = M.self) throws -> Loaded<M> {
         let data = try contents(of: path)
         if isBinaryPath(path) {
-            do { return try M(serializedBytes: data) } catch {
-                throw CaffeFormatError(file: path, message: "not a valid \(M.protoMessageName): \(error)")
-            }
+            let decoded = try CaffeBinary.decode(data, as: M.self, file: path)
+            return Loaded(message: decoded.message, warnings: decoded.warnings)
         }
-        return try CaffeText.parse(String(decoding: data, as: UTF8.self), as: M.self, file: path)
+        return Loaded(message: try CaffeText.parse(bytes: [UInt8](data), as: M.self, file: path))
+    }
+
+    public static func read<M: SwiftProtobuf.Message>(_ path: String, as type: M.Type = M.self) throws -> M {
+        try load(path, as: M.self).message
     }
 
     /// Reads a net definition or weights file (text or binary by extension) and upgrades legacy
     /// forms (V1 layers, input fields, BatchNorm params) as Caffe does on every read.
+    public static func loadNet(_ path: String) throws -> Loaded<Caffe_NetParameter> {
+        var loaded = try load(path, as: Caffe_NetParameter.self)
+        loaded.notes = try NetUpgrade.upgrade(&loaded.message, file: path)
+        return loaded
+    }
+
     public static func readNet(_ path: String) throws -> Caffe_NetParameter {
-        try read(path, as: Caffe_NetParameter.self)
+        try loadNet(path).message
     }
 
     /// Reads a solver definition, upgrading `solver_type` to `type`.
     public static func readSolver(_ path: String) throws -> Caffe_SolverParameter {
-        try read(path, as: Caffe_SolverParameter.self)
+        var solver = try read(path, as: Caffe_SolverParameter.self)
+        try SolverUpgrade.upgrade(&solver, file: path)
+        return solver
+    }
+
+    /// Writes a message as text (Caffe's printer style) or binary, by the path's extension,
+    /// atomically.
+    public static func write<M: SwiftProtobuf.Message>(_ message: M, to path: String) throws {
+        if isBinaryPath(path) {
+            try writeAtomically(try CaffeBinary.encode(message), to: path)
+        } else {
+            try writeAtomically(Data(CaffeText.format(message).utf8), to: path)
+        }
     }
 }

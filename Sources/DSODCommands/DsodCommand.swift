@@ -12,6 +12,7 @@ public struct DsodCommand: ParsableCommand {
             Examples:
               dsod inspect deploy.prototxt
               dsod convert weights.caffemodel weights.prototxt
+              dsod inspect --blobs weights.caffemodel
             """,
         subcommands: DsodCommand.subcommandList
     )
@@ -20,7 +21,12 @@ public struct DsodCommand: ParsableCommand {
 
     /// Every `dsod` subcommand, in the order `--help` lists them.
     static let subcommandList: [any ParsableCommand.Type] = [
+        TrainCommand.self,
+        ScoreCommand.self,
+        DetectCommand.self,
         InspectCommand.self,
         ConvertCommand.self,
+        SynthDatasetCommand.self,
+        PlotCommand.self,
     ]
 }

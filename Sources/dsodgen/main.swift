@@ -1,1 +1,3 @@
 import DSODCommands
+
+DsodgenCommand.main()

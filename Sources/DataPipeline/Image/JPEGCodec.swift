@@ -1,0 +1,100 @@
+import CJPEG
+import Foundation
+
+/// How to decode: the three `cv::imdecode` flags Caffe uses.
+public enum DecodeMode: Sendable, Equatable {
+    /// `IMREAD_UNCHANGED` (Caffe's `DecodeDatumToCVMatNative`): 3 channels if the file has more
+    /// than one component, else 1.
+    case native
+    /// `IMREAD_COLOR`: always B, G, R; a gray JPEG is replicated to B = G = R by libjpeg.
+    case color
+    /// `IMREAD_GRAYSCALE`: libjpeg's own gray output (the Y plane), not a BGR-to-gray conversion.
+    case gray
+}
+
+/// JPEG reading and writing through libjpeg-turbo with the settings OpenCV 4 uses, so decoded
+/// pixels and encoded bytes equal those of Caffe's `cv::imdecode` / `cv::imencode(".jpg")`.
+public enum JPEGCodec {
+    /// Whether the bytes start with a JPEG SOI marker.
+    public static func looksLikeJPEG(_ bytes: Data) -> Bool {
+        bytes.count >= 3 && bytes[bytes.startIndex] == 0xFF && bytes[bytes.startIndex + 1] == 0xD8
+            && bytes[bytes.startIndex + 2] == 0xFF
+    }
+
+    /// Width, height and component count from the header.
+    public static func header(_ bytes: Data, source: String) throws -> (width: Int, height: Int, components: Int) {
+        guard looksLikeJPEG(bytes) else { throw notJPEG(bytes, source: source) }
+        var width: Int32 = 0, height: Int32 = 0, components: Int32 = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = bytes.withUnsafeBytes { raw -> Int32 in
+            dsod_jpeg_header(raw.bindMemory(to: UInt8.self).baseAddress, UInt(bytes.count),
+                             &width, &height, &components, &message)
+        }
+        if status != 0 {
+            throw DataPipelineError(source, "corrupt JPEG: \(String(cString: message))")
+        }
+        return (Int(width), Int(height), Int(components))
+    }
+
+    /// Decodes JPEG bytes as `cv::imdecode(bytes, flag)` does.
+    public static func decode(_ bytes: Data, mode: DecodeMode, source: String) throws -> ByteImage {
+        let info = try header(bytes, source: source)
+        guard info.width > 0, info.height > 0 else {
+            throw DataPipelineError(source, "JPEG with an empty image (\(info.width)x\(info.height))")
+        }
+        let channels: Int
+        switch mode {
+        case .color: channels = 3
+        case .gray: channels = 1
+        case .native: channels = info.components > 1 ? 3 : 1
+        }
+        var pixels = [UInt8](repeating: 0, count: info.width * info.height * channels)
+        var message = [CChar](repeating: 0, count: 256)
+        let status = bytes.withUnsafeBytes { raw -> Int32 in
+            pixels.withUnsafeMutableBufferPointer { out in
+                dsod_jpeg_decode(raw.bindMemory(to: UInt8.self).baseAddress, UInt(bytes.count), 0,
+                                 out.baseAddress, Int32(info.width), Int32(info.height), Int32(channels), &message)
+            }
+        }
+        if status != 0 {
+            throw DataPipelineError(source, "corrupt JPEG: \(String(cString: message))")
+        }
+        return ByteImage(height: info.height, width: info.width, channels: channels, pixels: pixels)
+    }
+
+    /// Encodes as `cv::imencode(".jpg", image)` with OpenCV's defaults (quality 95, baseline,
+    /// 4:2:0 for colour, standard Huffman tables).
+    public static func encode(_ image: ByteImage, quality: Int = 95) throws -> Data {
+        guard image.channels == 1 || image.channels == 3 else {
+            throw DataPipelineError("JPEG encoder", "cannot encode a \(image.channels)-channel image")
+        }
+        guard image.width > 0, image.height > 0 else {
+            throw DataPipelineError("JPEG encoder", "cannot encode an empty image (\(image.width)x\(image.height))")
+        }
+        var out: UnsafeMutablePointer<UInt8>? = nil
+        var size: UInt = 0
+        var message = [CChar](repeating: 0, count: 256)
+        let status = image.pixels.withUnsafeBufferPointer { px in
+            dsod_jpeg_encode(px.baseAddress, Int32(image.width), Int32(image.height), Int32(image.channels),
+                             Int32(quality), &out, &size, &message)
+        }
+        defer { dsod_jpeg_free(out) }
+        guard status == 0, let buffer = out else {
+            throw DataPipelineError("JPEG encoder", String(cString: message))
+        }
+        return Data(bytes: buffer, count: Int(size))
+    }
+
+    /// The error for bytes that are not a JPEG, naming PNG and other common formats.
+    static func notJPEG(_ bytes: Data, source: String) -> DataPipelineError {
+        let head = [UInt8](bytes.prefix(8))
+        let kind: String
+        if head.starts(with: [0x89, 0x50, 0x4E, 0x47]) { kind = "a PNG image" }
+        else if head.starts(with: [0x42, 0x4D]) { kind = "a BMP image" }
+        else if head.starts(with: [0x47, 0x49, 0x46]) { kind = "a GIF image" }
+        else if head.starts(with: [0x49, 0x49, 0x2A]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { kind = "a TIFF image" }
+        else if bytes.isEmpty { kind = "empty" }
+        else { kind = "not a JPEG (first bytes \(head.map { String(format: "%02x", $0) }.joined(separator: " ")))" }
+        return DataPipelineError(source, "encoded image is \(kind); only JPEG is supported")
+    }
+}

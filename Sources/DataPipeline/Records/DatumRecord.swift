@@ -1,0 +1,212 @@
+import CaffeProto
+import Foundation
+
+/// Caffe's `Datum` as a plain value: either encoded image bytes (JPEG) or raw pixels in
+/// C × H × W order (bytes, or floats in `floatData`).
+public struct DatumRecord: Equatable, Sendable {
+    public var channels: Int
+    public var height: Int
+    public var width: Int
+    public var encoded: Bool
+    public var data: Data
+    public var floatData: [Float]
+    public var label: Int32
+
+    public init(channels: Int, height: Int, width: Int, encoded: Bool, data: Data, floatData: [Float] = [], label: Int32 = 0) {
+        self.channels = channels
+        self.height = height
+        self.width = width
+        self.encoded = encoded
+        self.data = data
+        self.floatData = floatData
+        self.label = label
+    }
+
+    public init(_ d: Caffe_Datum) {
+        self.init(channels: Int(d.channels), height: Int(d.height), width: Int(d.width), encoded: d.encoded,
+                  data: d.data, floatData: d.floatData, label: d.label)
+    }
+
+    /// The proto form, with the fields Caffe's tools set.
+    public var proto: Caffe_Datum {
+        var d = Caffe_Datum()
+        d.channels = Int32(channels)
+        d.height = Int32(height)
+        d.width = Int32(width)
+        d.data = data
+        d.label = label
+        if !floatData.isEmpty { d.floatData = floatData }
+        d.encoded = encoded
+        return d
+    }
+
+    /// A JPEG-encoded datum of `image` as Caffe's `EncodeCVMatToDatum(img, "jpg")`.
+    public static func encodedJPEG(_ image: ByteImage, label: Int32) throws -> DatumRecord {
+        DatumRecord(channels: image.channels, height: image.height, width: image.width, encoded: true,
+                    data: try JPEGCodec.encode(image), label: label)
+    }
+
+    /// A raw datum of `image` as `CVMatToDatum` (HWC → CHW bytes).
+    public static func raw(_ image: ByteImage, label: Int32) -> DatumRecord {
+        let c = image.channels, h = image.height, w = image.width
+        var bytes = [UInt8](repeating: 0, count: c * h * w)
+        image.pixels.withUnsafeBufferPointer { src in
+            bytes.withUnsafeMutableBufferPointer { dst in
+                for y in 0..<h {
+                    for x in 0..<w {
+                        for k in 0..<c { dst[(k * h + y) * w + x] = src[(y * w + x) * c + k] }
+                    }
+                }
+            }
+        }
+        return DatumRecord(channels: c, height: h, width: w, encoded: false, data: Data(bytes), label: label)
+    }
+
+    /// Checks that the fields describe pixels that are present; `location` names the record.
+    public func validate(_ location: String) throws {
+        if encoded {
+            if data.isEmpty { throw DataPipelineError(location, "encoded datum without image bytes") }
+            return
+        }
+        guard channels > 0, height > 0, width > 0 else {
+            throw DataPipelineError(location, "raw datum with shape \(channels)x\(height)x\(width); expected positive channels, height and width")
+        }
+        let count = channels * height * width
+        if !data.isEmpty {
+            if data.count != count {
+                throw DataPipelineError(location, "raw datum holds \(data.count) bytes, its shape \(channels)x\(height)x\(width) needs \(count)")
+            }
+        } else if floatData.count != count {
+            throw DataPipelineError(location, "raw datum holds \(floatData.count) floats and no bytes, its shape \(channels)x\(height)x\(width) needs \(count)")
+        }
+    }
+
+    /// Decodes an encoded datum (`DecodeDatumToCVMat` / `DecodeDatumToCVMatNative`).
+    public func decodeImage(_ mode: DecodeMode, location: String) throws -> ByteImage {
+        guard encoded else { throw DataPipelineError(location, "datum is not encoded") }
+        return try JPEGCodec.decode(data, mode: mode, source: location)
+    }
+
+    /// Raw byte pixels as an interleaved image (CHW → HWC); nil for float data.
+    public func rawImage() -> ByteImage? {
+        guard !encoded, !data.isEmpty, data.count == channels * height * width else { return nil }
+        let c = channels, h = height, w = width
+        var pixels = [UInt8](repeating: 0, count: c * h * w)
+        data.withUnsafeBytes { raw in
+            let src = raw.bindMemory(to: UInt8.self)
+            pixels.withUnsafeMutableBufferPointer { dst in
+                for k in 0..<c {
+                    for y in 0..<h {
+                        for x in 0..<w { dst[(y * w + x) * c + k] = src[(k * h + y) * w + x] }
+                    }
+                }
+            }
+        }
+        return ByteImage(height: h, width: w, channels: c, pixels: pixels)
+    }
+}
+
+/// Caffe's `AnnotatedDatum` as a plain value.
+public struct AnnotatedRecord: Equatable, Sendable {
+    public var datum: DatumRecord
+    /// True when the record carries `type: BBOX` (Caffe's `has_type()`).
+    public var hasBoxType: Bool
+    public var groups: [AnnotationGroup]
+
+    public init(datum: DatumRecord, hasBoxType: Bool = true, groups: [AnnotationGroup] = []) {
+        self.datum = datum
+        self.hasBoxType = hasBoxType
+        self.groups = groups
+    }
+
+    public init(_ a: Caffe_AnnotatedDatum) {
+        datum = DatumRecord(a.datum)
+        hasBoxType = a.hasType
+        groups = a.annotationGroup.map { g in
+            AnnotationGroup(label: g.groupLabel, annotations: g.annotation.map { an in
+                let b = an.bbox
+                return BoxAnnotation(instanceID: an.instanceID, box: NormalizedBox(
+                    xmin: b.xmin, ymin: b.ymin, xmax: b.xmax, ymax: b.ymax, difficult: b.difficult,
+                    size: b.hasSize ? b.size : nil))
+            })
+        }
+    }
+
+    /// The proto form as `convert_annoset` writes it (type BBOX, groups in order).
+    public var proto: Caffe_AnnotatedDatum {
+        var a = Caffe_AnnotatedDatum()
+        a.datum = datum.proto
+        if hasBoxType { a.type = .bbox }
+        a.annotationGroup = groups.map { g in
+            var pg = Caffe_AnnotationGroup()
+            pg.groupLabel = g.label
+            pg.annotation = g.annotations.map { an in
+                var pa = Caffe_Annotation()
+                pa.instanceID = an.instanceID
+                var b = Caffe_NormalizedBBox()
+                b.xmin = an.box.xmin
+                b.ymin = an.box.ymin
+                b.xmax = an.box.xmax
+                b.ymax = an.box.ymax
+                b.difficult = an.box.difficult
+                if let size = an.box.size { b.size = size }
+                pa.bbox = b
+                return pa
+            }
+            return pg
+        }
+        return a
+    }
+
+    /// Every box in group order, then annotation order (`GroupObjectBBoxes`).
+    public var allBoxes: [NormalizedBox] { groups.flatMap { $0.annotations.map(\.box) } }
+}
+
+/// Parsing LMDB values into records, with errors that name the database and key.
+public enum RecordDecoder {
+    /// An `AnnotatedDatum`; a plain `Datum` or anything else gets an error naming the key.
+    public static func annotated(_ value: Data, key: String, source: String) throws -> AnnotatedRecord {
+        let location = "\(source) key \"\(key)\""
+        let proto: Caffe_AnnotatedDatum
+        do {
+            proto = try Caffe_AnnotatedDatum(serializedBytes: value)
+        } catch {
+            if let d = try? Caffe_Datum(serializedBytes: value), d.hasChannels || d.hasData || d.hasEncoded {
+                throw DataPipelineError(location, "the record is a Datum (classification data), not an AnnotatedDatum; use a Data layer or create the LMDB with convert_annoset/create-annoset")
+            }
+            throw DataPipelineError(location, "the record is not an AnnotatedDatum (protobuf parse failed: \(error))")
+        }
+        guard proto.hasDatum else {
+            if let d = try? Caffe_Datum(serializedBytes: value), d.hasChannels || d.hasEncoded {
+                throw DataPipelineError(location, "the record is a Datum (classification data), not an AnnotatedDatum; use a Data layer or create the LMDB with convert_annoset/create-annoset")
+            }
+            throw DataPipelineError(location, "the record is not an AnnotatedDatum: it has no datum")
+        }
+        let record = AnnotatedRecord(proto)
+        try record.datum.validate(location)
+        return record
+    }
+
+    /// A `Datum`; an `AnnotatedDatum` or anything else gets an error naming the key.
+    public static func datum(_ value: Data, key: String, source: String) throws -> DatumRecord {
+        let location = "\(source) key \"\(key)\""
+        let proto: Caffe_Datum
+        do {
+            proto = try Caffe_Datum(serializedBytes: value)
+        } catch {
+            if let a = try? Caffe_AnnotatedDatum(serializedBytes: value), a.hasDatum {
+                throw DataPipelineError(location, "the record is an AnnotatedDatum (detection data), not a Datum; use an AnnotatedData layer")
+            }
+            throw DataPipelineError(location, "the record is not a Datum (protobuf parse failed: \(error))")
+        }
+        guard proto.hasChannels || proto.hasData || proto.hasEncoded || !proto.floatData.isEmpty else {
+            if let a = try? Caffe_AnnotatedDatum(serializedBytes: value), a.hasDatum {
+                throw DataPipelineError(location, "the record is an AnnotatedDatum (detection data), not a Datum; use an AnnotatedData layer")
+            }
+            throw DataPipelineError(location, "the record is not a Datum: no channels, data or encoded field")
+        }
+        let record = DatumRecord(proto)
+        try record.validate(location)
+        return record
+    }
+}

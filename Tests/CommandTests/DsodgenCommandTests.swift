@@ -1,0 +1,163 @@
+import ArgumentParser
+import CaffeProto
+@testable import DSODCommands
+import Foundation
+import ModelZoo
+import TestSupport
+import XCTest
+
+/// `dsodgen` called through its argument parser and functions.
+final class DsodgenCommandTests: XCTestCase {
+    private var folder: String!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("dsodgen-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    private func command(_ arguments: [String]) throws -> DsodgenCommand {
+        try DsodgenCommand.parse(arguments)
+    }
+
+    /// The argument lists of Scripts/make-prototxt.sh produce the committed prototxt/ files.
+    func testMakePrototxtArgumentsReproduceCommittedFiles() throws {
+        let shell = try String(contentsOf: TestPaths.repoRoot.appendingPathComponent("Scripts/make-prototxt.sh"), encoding: .utf8)
+        guard let block = shell.components(separatedBy: "SCRIPTS='").dropFirst().first?.components(separatedBy: "'").first else {
+            return XCTFail("no SCRIPTS block in make-prototxt.sh")
+        }
+        let lines = block.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
+        XCTAssertEqual(lines.map { $0[0] }, DSODScript.originalScripts(home: "/h").map(\.scriptName))
+        for words in lines {
+            for phase in DSODPhase.allCases {
+                let text = try command(Array(words.dropFirst()) + ["--phase", phase.rawValue]).render(home: "/home/user")
+                let committed = TestPaths.repoRoot.appendingPathComponent("prototxt/\(words[0])/\(phase.rawValue).prototxt")
+                XCTAssertEqual(text, try String(contentsOf: committed, encoding: .utf8), "\(words[0])/\(phase.rawValue)")
+            }
+        }
+    }
+
+    /// The default is the deploy net of DSOD300_pascal.py.
+    func testDefaultsAreDSOD300PascalDeploy() throws {
+        let reference = TestPaths.referencePrototxt.appendingPathComponent("DSOD300_pascal/deploy.prototxt")
+        guard FileManager.default.fileExists(atPath: reference.path) else { throw XCTSkip("no reference files") }
+        XCTAssertEqual(try command(["DSOD300"]).render(home: "/home/user"), try String(contentsOf: reference, encoding: .utf8))
+    }
+
+    func testFlagsOverrideTheScriptsValues() throws {
+        let cmd = try command([
+            "GRP_DSOD320", "--phase", "train", "--train-lmdb", "/d/train_lmdb", "--test-lmdb", "/d/test_lmdb",
+            "--label-map", "/d/labels.prototxt", "--name-size", "/d/sizes.txt", "--num-classes", "5",
+            "--gpus", "0,1", "--batch-size", "16", "--accum-batch-size", "64",
+        ])
+        let job = try DSODJob(script: try cmd.script(home: "/x"))
+        XCTAssertEqual(job.train.layer[0].dataParam.source, "/d/train_lmdb")
+        XCTAssertEqual(job.test.layer[0].dataParam.source, "/d/test_lmdb")
+        XCTAssertEqual(job.train.layer[0].dataParam.batchSize, 8, "ceil(16 / 2 GPUs)")
+        XCTAssertEqual(job.solver.iterSize, 4, "ceil(64 / 16)")
+        XCTAssertEqual(job.train.layer[0].annotatedDataParam.labelMapFile, "/d/labels.prototxt")
+        let output = job.test.layer.first { $0.type == "DetectionOutput" }?.detectionOutputParam
+        XCTAssertEqual(output?.numClasses, 5)
+        XCTAssertEqual(output?.saveOutputParam.nameSizeFile, "/d/sizes.txt")
+        XCTAssertEqual(output?.saveOutputParam.outputDirectory, "/x/data/VOCdevkit/results/VOC2007/GRP_DSOD320_v2_gate_320x320/Main")
+        XCTAssertEqual(job.test.layer.last?.detectionEvaluateParam.nameSizeFile, "/d/sizes.txt")
+        XCTAssertEqual(job.train.layer.first { $0.name == "Recurrent1_gate_norm_mbox_conf" }?.convolutionParam.numOutput, 5 * 8, "8 priors: 1 + max + 3 ratios + 3 flipped")
+        XCTAssertTrue(try cmd.render(home: "/x").hasPrefix("name: \"GRP_DSOD320_v2_gate_VOC0712_GRP_DSOD320_v2_gate_320x320_train\"\n"))
+    }
+
+    /// Bad models, datasets, phases and numbers stop with one message naming the choices.
+    func testBadArgumentsGiveOneClearError() throws {
+        let cases: [([String], String)] = [
+            (["DSOD301"], "unknown model 'DSOD301'; expected one of DSOD300, GRP_DSOD320, DSOD512"),
+            (["DSOD300", "--dataset", "voc2007"], "unknown dataset 'voc2007'; expected one of voc0712, voc0712plus, coco"),
+            (["DSOD300", "--phase", "val"], "unknown phase 'val'; expected one of train, test, deploy, solver"),
+            (["DSOD300", "--batch-size", "0"], "--batch-size must be positive"),
+            (["DSOD300", "--num-classes", "1"], "--num-classes counts the background too"),
+        ]
+        for (arguments, expected) in cases {
+            XCTAssertThrowsError(try command(arguments), "\(arguments)") { error in
+                let message = DsodgenCommand.message(for: error)
+                XCTAssertTrue(message.contains(expected), "\(arguments): \(message)")
+                XCTAssertNotEqual(DsodgenCommand.exitCode(for: error), .success)
+            }
+        }
+        XCTAssertThrowsError(try command(["DSOD300", "--gpus", "0,one"]).render(home: "/h")) { error in
+            XCTAssertTrue("\(error)".contains("'one' is not a device number"), "\(error)")
+        }
+    }
+
+    /// --out-dir lays the files out as the script does in its Caffe root, job script included.
+    func testOutDirWritesTheJobAsTheScriptDoes() throws {
+        let cmd = try command(["DSOD300", "--out-dir", folder, "--train-command", "./build/tools/caffe train"])
+        let written = try cmd.writeJob(root: folder, home: "/home/user")
+        let job = try DSODJob(script: try cmd.script(home: "/home/user"))
+        let save = folder + "/models/DSOD300/VOC0712/DSOD300_300x300"
+        let jobs = folder + "/jobs/DSOD300/VOC0712/DSOD300_300x300"
+        for phase in DSODPhase.allCases {
+            for dir in [save, jobs] {
+                XCTAssertEqual(try String(contentsOfFile: "\(dir)/\(phase.rawValue).prototxt", encoding: .utf8), job.text(for: phase))
+            }
+        }
+        let jobFile = jobs + "/DSOD300_VOC0712_DSOD300_300x300.sh"
+        XCTAssertEqual(written.count, 9)
+        XCTAssertEqual(written.last, jobFile)
+        XCTAssertEqual(try String(contentsOfFile: jobFile, encoding: .utf8), try job.jobScript(root: folder))
+        let permissions = try FileManager.default.attributesOfItem(atPath: jobFile)[.posixPermissions] as? Int
+        XCTAssertEqual(permissions, 0o700)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/models/DSOD300/VOC0712/DSOD300_300x300"), "snapshot folder")
+    }
+
+    /// A score job needs a snapshot, found as the score script finds it, or given.
+    func testScoreOutDirFindsTheNewestSnapshot() throws {
+        let cmd = try command(["DSOD300", "--score"])
+        XCTAssertThrowsError(try cmd.writeJob(root: folder, home: "/h")) { error in
+            XCTAssertTrue("\(error)".contains("Cannot find snapshot in"), "\(error)")
+        }
+        let snapshots = folder + "/models/DSOD300/VOC0712/DSOD300_300x300"
+        try FileManager.default.createDirectory(atPath: snapshots, withIntermediateDirectories: true)
+        for iteration in [2000, 98000] {
+            FileManager.default.createFile(atPath: "\(snapshots)/DSOD300_VOC0712_DSOD300_300x300_iter_\(iteration).caffemodel", contents: Data())
+        }
+        let written = try cmd.writeJob(root: folder, home: "/h")
+        let script = try String(contentsOfFile: written.last ?? "", encoding: .utf8)
+        XCTAssertTrue(script.contains("--weights=\"models/DSOD300/VOC0712/DSOD300_300x300/DSOD300_VOC0712_DSOD300_300x300_iter_98000.caffemodel\""), script)
+        XCTAssertTrue(script.contains("_test98000.log"), script)
+        let given = try command(["DSOD300", "--score", "--snapshot-iter", "2000"]).writeJob(root: folder, home: "/h")
+        XCTAssertTrue(try String(contentsOfFile: given.last ?? "", encoding: .utf8).contains("_iter_2000.caffemodel"))
+    }
+
+    /// The executable: prints the file, exits non-zero with one error line for a bad model.
+    func testExecutable() throws {
+        // Beside the test bundle: the same build configuration as the tests.
+        // (On Linux the bundle URL is the build folder itself; on macOS the .xctest inside it.)
+        let bundle = Bundle(for: Self.self).bundleURL
+        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("dsodgen") }
+        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw XCTSkip("dsodgen not built beside the tests (\(bundle.path))")
+        }
+        func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments
+            process.environment = ["HOME": "/home/user"]
+            let out = Pipe(), err = Pipe()
+            process.standardOutput = out
+            process.standardError = err
+            try process.run()
+            let outData = out.fileHandleForReading.readDataToEndOfFile()
+            let errData = err.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        }
+        let good = try run(["DSOD300", "--phase", "solver"])
+        XCTAssertEqual(good.status, 0)
+        XCTAssertEqual(good.out, try String(contentsOf: TestPaths.repoRoot.appendingPathComponent("prototxt/DSOD300_pascal/solver.prototxt"), encoding: .utf8))
+        let bad = try run(["YOLO"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertEqual(bad.out, "")
+        XCTAssertTrue(bad.err.hasPrefix("Error: unknown model 'YOLO'; expected one of DSOD300, GRP_DSOD320, DSOD512"), bad.err)
+    }
+}
