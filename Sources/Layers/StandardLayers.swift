@@ -8,7 +8,7 @@ public enum Layers {
         // Vision
         ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
         // Activation
-        ReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
+        ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
         // Normalization
         BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self,
         // Structure

@@ -75,6 +75,8 @@ public final class Net {
                           seed: seed, options: options)
         } catch let error as NetError where error.file == nil {
             throw NetError(file: path, layer: error.layer, message: error.message)
+        } catch let error as LayerError {
+            throw NetError(file: path, message: error.description)
         }
     }
 

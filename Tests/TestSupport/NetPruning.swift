@@ -4,7 +4,7 @@ import Runtime
 /// Test helper: the part of a net this registry can build. Layers of unregistered types (the
 /// SSD layers until they land) are removed, then every layer that reads a blob nobody produces
 /// any more, repeatedly. Returns the kept net and the removed layer names.
-func pruneToRegistered(_ net: Caffe_NetParameter, registry: LayerRegistry) throws -> (net: Caffe_NetParameter, removed: [String]) {
+public func pruneToRegistered(_ net: Caffe_NetParameter, registry: LayerRegistry) throws -> (net: Caffe_NetParameter, removed: [String]) {
     var current = try LegacyNetInput.upgrade(net)
     var removed: [String] = []
     while true {
