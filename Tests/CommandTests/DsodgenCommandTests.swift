@@ -30,7 +30,7 @@ final class DsodgenCommandTests: XCTestCase {
             return XCTFail("no SCRIPTS block in make-prototxt.sh")
         }
         let lines = block.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
-        XCTAssertEqual(lines.map { $0[0] }, DSODScript.originalScripts(home: "/h").map(\.scriptName))
+        XCTAssertEqual(lines.map { $0[0] }, DSODScript.committedScripts(home: "/h").map(\.scriptName))
         for words in lines {
             for phase in DSODPhase.allCases {
                 let text = try command(Array(words.dropFirst()) + ["--phase", phase.rawValue]).render(home: "/home/user")
