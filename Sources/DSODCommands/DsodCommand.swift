@@ -21,8 +21,14 @@ public struct DsodCommand: ParsableCommand {
 
     /// Every `dsod` subcommand, in the order `--help` lists them.
     static let subcommandList: [any ParsableCommand.Type] = [
+        TrainCommand.self,
+        ScoreCommand.self,
+        DetectCommand.self,
         InspectCommand.self,
         ConvertCommand.self,
+        CreateAnnosetCommand.self,
+        GetImageSizeCommand.self,
+        CreateLabelmapCommand.self,
         SynthDatasetCommand.self,
         PlotCommand.self,
     ]

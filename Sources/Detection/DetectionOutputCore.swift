@@ -171,7 +171,7 @@ public struct DetectionOutputCore: Sendable {
             }
             let candidates = ScoreSelection.maxScoreIndices(scores: imageConf + c, count: numPriors, stride: numClasses,
                                                             threshold: settings.confidenceThreshold, topK: settings.topK)
-            let indices = NonMaximumSuppression.fast(boxes: boxes, candidates: candidates,
+            let indices = try NonMaximumSuppression.fast(boxes: boxes, candidates: candidates,
                                                      threshold: settings.nmsThreshold, eta: settings.eta)
             kept.append((c, indices))
             numDet += indices.count

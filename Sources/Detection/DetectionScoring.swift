@@ -92,6 +92,14 @@ public struct DetectionScoreAccumulator: Sendable {
         try rows.withUnsafeBufferPointer { try add(rows: $0) }
     }
 
+    /// Scores the DetectionEvaluate outputs of a whole test pass (one flat row array per test
+    /// iteration) — what `dsod score` and the solver's test loop report for one output blob.
+    public static func score(passOutputs: [[Float]], apVersion: APVersion) throws -> DetectionScore? {
+        var accumulator = DetectionScoreAccumulator()
+        for rows in passOutputs { try accumulator.add(rows: rows) }
+        return try accumulator.score(apVersion: apVersion)
+    }
+
     /// The per-class APs and the mAP; nil when no outcome was collected (then Caffe logs no
     /// mAP for this output). Throws when outcomes came without any count row (Caffe: "Missing
     /// output_blob num_pos") or `ComputeAP` rejects a class.

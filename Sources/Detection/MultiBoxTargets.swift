@@ -177,3 +177,107 @@ public enum MultiBoxTargets {
         return all
     }
 }
+
+/// The inputs of MultiBoxLoss's internal confidence loss (`EncodeConfPrediction`).
+public struct ConfidenceTargets: Equatable, Sendable {
+    /// With mining: the gathered score rows (positives then negatives per image),
+    /// `rows x numClasses`. Without mining: nil — the loss reads the whole confidence blob.
+    public var prediction: [Float]?
+    /// SOFTMAX: one class index per row; LOGISTIC: `rows x numClasses` targets.
+    public var target: [Float]
+    /// Rows of the loss input: matches + negatives with mining, else `num * numPriors`.
+    public var rows: Int
+}
+
+extension MultiBoxTargets {
+    /// `EncodeConfPrediction`, with MultiBoxLoss's pre-fill of the target blob with the value
+    /// `backgroundLabelId`.
+    ///
+    /// Quirks kept: without mining and with LOGISTIC, the target blob (num x numPriors x
+    /// numClasses) is filled with the background label's value and the positives are written at
+    /// `i * numPriors + j * numClasses + label` (the per-image pointer advances by numPriors
+    /// only). With `shareLocation` false and several location classes matching a prior, the
+    /// later label overwrites the target. `mapObjectToAgnostic` uses `background + 1` for
+    /// every object.
+    public static func encodeConfidences(conf: UnsafeBufferPointer<Float>, num: Int, numPriors: Int, numClasses: Int,
+                                         backgroundLabelId: Int, lossType: ConfLossType, miningType: MiningType,
+                                         mapObjectToAgnostic: Bool, matches: [[LabeledMatch]], negatives: [[Int]],
+                                         groundTruth: [Int: [NormalizedBox]]) throws -> ConfidenceTargets {
+        if mapObjectToAgnostic {
+            let expected = backgroundLabelId >= 0 ? 2 : 1
+            guard numClasses == expected else {
+                throw DetectionError("EncodeConfPrediction: map_object_to_agnostic needs num_classes \(expected), got \(numClasses)")
+            }
+        }
+        guard conf.count >= num * numPriors * numClasses, matches.count >= num else {
+            throw DetectionError("EncodeConfPrediction: \(conf.count) confidences and \(matches.count) match lists for num \(num) x num_priors \(numPriors) x num_classes \(numClasses)")
+        }
+        let mining = miningType != .none
+        var rows = num * numPriors
+        if mining {
+            guard negatives.count >= num else {
+                throw DetectionError("EncodeConfPrediction: \(negatives.count) negative lists for \(num) images")
+            }
+            rows = 0
+            for i in 0..<num where groundTruth[i] != nil {
+                rows += matches[i].reduce(0) { $0 + $1.result.matchCount } + negatives[i].count
+            }
+        }
+        let targetCount = lossType == .softmax ? rows : rows * numClasses
+        var target = [Float](repeating: Float(backgroundLabelId), count: targetCount)
+        var prediction: [Float] = []
+        if mining { prediction.reserveCapacity(rows * numClasses) }
+        var count = 0
+        var targetBase = 0  // the per-image advance of conf_gt_data without mining
+        // conf_gt_data[base + idx] (SOFTMAX) or conf_gt_data[base + idx * numClasses + label] (LOGISTIC).
+        func setTarget(base: Int, _ idx: Int, _ label: Int) throws {
+            let k = lossType == .softmax ? base + idx : base + idx * numClasses + label
+            guard k >= 0 && k < target.count else {
+                throw DetectionError("EncodeConfPrediction: target \(k) outside the \(target.count) targets")
+            }
+            target[k] = lossType == .softmax ? Float(label) : 1
+        }
+        for i in 0..<num {
+            let imageConf = i * numPriors * numClasses
+            if let boxes = groundTruth[i] {
+                for m in matches[i] {
+                    guard m.result.indices.count == numPriors else {
+                        throw DetectionError("EncodeConfPrediction: \(m.result.indices.count) match indices for \(numPriors) priors")
+                    }
+                    for (j, gt) in m.result.indices.enumerated() where gt > -1 {
+                        guard gt < boxes.count else {
+                            throw DetectionError("EncodeConfPrediction: prior \(j) of image \(i) is matched to ground truth \(gt), which does not exist")
+                        }
+                        let label = mapObjectToAgnostic ? backgroundLabelId + 1 : boxes[gt].label
+                        if mining {
+                            try setTarget(base: 0, count, label)
+                            prediction.append(contentsOf: conf[(imageConf + j * numClasses)..<(imageConf + (j + 1) * numClasses)])
+                            count += 1
+                        } else {
+                            try setTarget(base: targetBase, j, label)
+                        }
+                    }
+                }
+                if mining {
+                    for j in negatives[i] {
+                        guard j >= 0 && j < numPriors else {
+                            throw DetectionError("EncodeConfPrediction: negative prior \(j) outside \(numPriors) priors")
+                        }
+                        prediction.append(contentsOf: conf[(imageConf + j * numClasses)..<(imageConf + (j + 1) * numClasses)])
+                        switch lossType {
+                        case .softmax:
+                            target[count] = Float(backgroundLabelId)
+                        case .logistic:
+                            if backgroundLabelId >= 0 && backgroundLabelId < numClasses {
+                                target[count * numClasses + backgroundLabelId] = 1
+                            }
+                        }
+                        count += 1
+                    }
+                }
+            }
+            if !mining { targetBase += numPriors }
+        }
+        return ConfidenceTargets(prediction: mining ? prediction : nil, target: target, rows: rows)
+    }
+}

@@ -65,7 +65,10 @@ public enum NegativeMining {
     ///
     /// - `matches`: per image, the match indices (`FindMatches`); updated in place
     ///   (HARD_EXAMPLE unmatches unselected positives). Only the first `num` entries are read,
-    ///   as in Caffe, which lets a layer pass matches it has kept from an earlier forward.
+    ///   as in Caffe. Quirk for the layer to keep: MultiBoxLoss appends each forward's matches
+    ///   (and negatives) to member lists that only Backward clears, so a second forward without
+    ///   backward (e.g. the solver's display forward) reads the FIRST forward's matches here,
+    ///   with this forward's overlaps.
     /// - `overlaps`: per image and label, this forward's match overlaps
     ///   (`BoxMatching.overlapsByLabel`).
     /// - `losses`: per image, per prior, conf loss (+ loc loss for HARD_EXAMPLE), float.
@@ -128,7 +131,7 @@ public enum NegativeMining {
                     guard boxes.count >= indices.count else {
                         throw DetectionError("MineHardExamples: \(boxes.count) NMS boxes for \(indices.count) priors")
                     }
-                    let kept = NonMaximumSuppression.standard(boxes: lossIndices.map { boxes[$0.prior] },
+                    let kept = try NonMaximumSuppression.standard(boxes: lossIndices.map { boxes[$0.prior] },
                                                               scores: lossIndices.map(\.loss),
                                                               threshold: nms.threshold, topK: nms.topK)
                     numSelected = max(min(kept.count, numSelected), 0)

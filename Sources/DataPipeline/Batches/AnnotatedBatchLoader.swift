@@ -105,47 +105,51 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
             keys.append(raw.key)
             let location = "\(stream.source) key \"\(raw.key)\""
             let record = try RecordDecoder.annotated(raw.value, key: raw.key, source: stream.source)
-            var expanded = record
-            if config.distortion != nil { expanded = try transformer.distort(expanded, rng: &rng, location: location) }
-            if config.expansion != nil { expanded = try transformer.expand(expanded, rng: &rng, location: location) }
-            var sampled = expanded
-            if !samplers.isEmpty {
-                let samples = generateBatchSamples(expanded, samplers: samplers, rng: &rng)
-                if !samples.isEmpty {
-                    let pick = Int(rng.next() % UInt32(samples.count))
-                    sampled = try transformer.crop(expanded, to: samples[pick], location: location)
-                }
-            }
-            let decoded = try transformer.decode(sampled.datum, location: location)
-            let shape = try transformer.outputShape(decoded, location: location)
-            if config.resize?.mode == .fitSmallSize {
-                topShape = [batchSize] + shape
-                itemCount = shape.reduce(1, *)
-                data = [Float](repeating: 0, count: batchSize * itemCount)
-            } else if Array(topShape.dropFirst()) != shape {
-                throw DataPipelineError(location, "transformed shape \(shape) differs from the batch shape \(Array(topShape.dropFirst())) taken from the batch's first record; Caffe aborts here (CHECK in AnnotatedDataLayer::load_batch). Use resize_param, or force_color for mixed 1- and 3-channel JPEGs")
-            }
-            let outcome = try data.withUnsafeMutableBufferPointer { buffer in
-                try transformer.transform(decoded, shape: shape, into: buffer.baseAddress! + item * itemCount,
-                                          rng: &rng, location: location)
-            }
-            if hasAnnotationType {
-                guard sampled.hasBoxType else {
-                    throw DataPipelineError(location, "the record has no AnnotationType while the first record had one")
-                }
-                let groups = try transformer.transformAnnotations(sampled.groups, datumHeight: sampled.datum.height,
-                                                                  datumWidth: sampled.datum.width, doResize: true,
-                                                                  crop: outcome.crop, mirror: outcome.mirrored, location: location)
-                for group in groups {
-                    for annotation in group.annotations {
-                        let b = annotation.box
-                        labels += [Float(item), Float(group.label), Float(annotation.instanceID),
-                                   b.xmin, b.ymin, b.xmax, b.ymax, b.difficult ? 1 : 0]
-                        boxCount += 1
+            do {
+                var expanded = record
+                if config.distortion != nil { expanded = try transformer.distort(expanded, rng: &rng, location: location) }
+                if config.expansion != nil { expanded = try transformer.expand(expanded, rng: &rng, location: location) }
+                var sampled = expanded
+                if !samplers.isEmpty {
+                    let samples = generateBatchSamples(expanded, samplers: samplers, rng: &rng)
+                    if !samples.isEmpty {
+                        let pick = Int(rng.next() % UInt32(samples.count))
+                        sampled = try transformer.crop(expanded, to: samples[pick], location: location)
                     }
                 }
-            } else {
-                classLabels.append(Float(sampled.datum.label))
+                let decoded = try transformer.decode(sampled.datum, location: location)
+                let shape = try transformer.outputShape(decoded, location: location)
+                if config.resize?.mode == .fitSmallSize {
+                    topShape = [batchSize] + shape
+                    itemCount = shape.reduce(1, *)
+                    data = [Float](repeating: 0, count: batchSize * itemCount)
+                } else if Array(topShape.dropFirst()) != shape {
+                    throw DataPipelineError(location, "transformed shape \(shape) differs from the batch shape \(Array(topShape.dropFirst())) taken from the batch's first record; Caffe aborts here (CHECK in AnnotatedDataLayer::load_batch). Use resize_param, or force_color for mixed 1- and 3-channel JPEGs")
+                }
+                let outcome = try data.withUnsafeMutableBufferPointer { buffer in
+                    try transformer.transform(decoded, shape: shape, into: try Self.slot(buffer, item * itemCount),
+                                              rng: &rng, location: location)
+                }
+                if hasAnnotationType {
+                    guard sampled.hasBoxType else {
+                        throw DataPipelineError(location, "the record has no AnnotationType while the first record had one")
+                    }
+                    let groups = try transformer.transformAnnotations(sampled.groups, datumHeight: sampled.datum.height,
+                                                                      datumWidth: sampled.datum.width, doResize: true,
+                                                                      crop: outcome.crop, mirror: outcome.mirrored, location: location)
+                    for group in groups {
+                        for annotation in group.annotations {
+                            let b = annotation.box
+                            labels += [Float(item), Float(group.label), Float(annotation.instanceID),
+                                       b.xmin, b.ymin, b.xmax, b.ymax, b.difficult ? 1 : 0]
+                            boxCount += 1
+                        }
+                    }
+                } else {
+                    classLabels.append(Float(sampled.datum.label))
+                }
+            } catch let error as DataPipelineError where !error.location.contains(raw.key) {
+                throw DataPipelineError(location, error.description)
             }
         }
         if !hasAnnotationType {
@@ -157,5 +161,13 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
                              labelShape: [1, 1, 1, 8], keys: keys)
         }
         return DataBatch(data: data, dataShape: topShape, label: labels, labelShape: [1, 1, boxCount, 8], keys: keys)
+    }
+
+    /// The output position of one item (the batch buffer is never empty: shapes are positive).
+    static func slot(_ buffer: UnsafeMutableBufferPointer<Float>, _ offset: Int) throws -> UnsafeMutablePointer<Float> {
+        guard let base = buffer.baseAddress, offset < buffer.count else {
+            throw DataPipelineError("batch", "internal: item offset \(offset) outside a batch of \(buffer.count) values")
+        }
+        return base + offset
     }
 }

@@ -52,11 +52,19 @@ public final class DatumBatchLoader: BatchSource, @unchecked Sendable {
                 throw DataPipelineError(location, "transformed shape \(itemShape) differs from the batch shape \(shape) of the batch's first record")
             }
             _ = try data.withUnsafeMutableBufferPointer { buffer in
-                try transformer.transform(decoded, shape: shape, into: buffer.baseAddress! + item * itemCount,
+                try transformer.transform(decoded, shape: shape, into: try Self.slot(buffer, item * itemCount),
                                           rng: &rng, location: location)
             }
             labels.append(Float(datum.label))
         }
         return DataBatch(data: data, dataShape: [batchSize] + shape, label: labels, labelShape: [batchSize], keys: keys)
+    }
+
+    /// The output position of one item (the batch buffer is never empty: shapes are positive).
+    static func slot(_ buffer: UnsafeMutableBufferPointer<Float>, _ offset: Int) throws -> UnsafeMutablePointer<Float> {
+        guard let base = buffer.baseAddress, offset < buffer.count else {
+            throw DataPipelineError("batch", "internal: item offset \(offset) outside a batch of \(buffer.count) values")
+        }
+        return base + offset
     }
 }

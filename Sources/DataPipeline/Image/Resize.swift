@@ -186,3 +186,28 @@ public enum Resizer {
         return ByteImage(height: height, width: width, channels: cn, pixels: out)
     }
 }
+
+extension Resizer {
+    /// `cv::resize(src, dst, Size(), fx, fy)`: the size is round(size · f) and the scale is f
+    /// itself (not the size ratio).
+    public static func resize(_ src: ByteImage, scaleX fx: Double, scaleY fy: Double, interpolation: Interpolation) -> ByteImage {
+        let width = max(roundHalfEven(Double(src.width) * fx), 1), height = max(roundHalfEven(Double(src.height) * fy), 1)
+        if width == src.width && height == src.height { return src }
+        let scaleX = 1.0 / fx, scaleY = 1.0 / fy
+        switch interpolation {
+        case .nearest:
+            return resizeNearest(src, width: width, height: height, invScaleX: fx, invScaleY: fy)
+        default:
+            let iscaleX = roundHalfEven(scaleX), iscaleY = roundHalfEven(scaleY)
+            let isAreaFast = abs(scaleX - Double(iscaleX)) < Double.ulpOfOne && abs(scaleY - Double(iscaleY)) < Double.ulpOfOne
+            var mode = interpolation
+            if mode == .linear && isAreaFast && iscaleX == 2 && iscaleY == 2 { mode = .area }
+            if mode == .area && scaleX >= 1 && scaleY >= 1 {
+                if isAreaFast { return resizeAreaFast(src, width: width, height: height, scaleX: iscaleX, scaleY: iscaleY) }
+                return resizeArea(src, width: width, height: height, scaleX: scaleX, scaleY: scaleY)
+            }
+            return resizeSeparable(src, width: width, height: height, mode: mode, scaleX: scaleX, scaleY: scaleY,
+                                   invScaleX: fx, invScaleY: fy)
+        }
+    }
+}

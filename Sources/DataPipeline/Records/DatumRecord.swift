@@ -177,6 +177,9 @@ public enum RecordDecoder {
             throw DataPipelineError(location, "the record is not an AnnotatedDatum (protobuf parse failed: \(error))")
         }
         guard proto.hasDatum else {
+            if let d = try? Caffe_Datum(serializedBytes: value), d.hasChannels || d.hasEncoded {
+                throw DataPipelineError(location, "the record is a Datum (classification data), not an AnnotatedDatum; use a Data layer or create the LMDB with convert_annoset/create-annoset")
+            }
             throw DataPipelineError(location, "the record is not an AnnotatedDatum: it has no datum")
         }
         let record = AnnotatedRecord(proto)
@@ -197,6 +200,9 @@ public enum RecordDecoder {
             throw DataPipelineError(location, "the record is not a Datum (protobuf parse failed: \(error))")
         }
         guard proto.hasChannels || proto.hasData || proto.hasEncoded || !proto.floatData.isEmpty else {
+            if let a = try? Caffe_AnnotatedDatum(serializedBytes: value), a.hasDatum {
+                throw DataPipelineError(location, "the record is an AnnotatedDatum (detection data), not a Datum; use an AnnotatedData layer")
+            }
             throw DataPipelineError(location, "the record is not a Datum: no channels, data or encoded field")
         }
         let record = DatumRecord(proto)

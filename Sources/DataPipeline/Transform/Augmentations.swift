@@ -75,14 +75,23 @@ extension DataTransformer {
         return (x, y, w, h)
     }
 
+    /// Where `ExpandImage` puts an image of `height` × `width` for `ratio`: the canvas size
+    /// (int(size · ratio)), the offsets (floor of a uniform draw) and the image's box in
+    /// canvas-relative coordinates of the original image (the box annotations are projected on).
+    public static func expansionGeometry(height: Int, width: Int, ratio: Float, rng: inout CaffeRandom)
+        -> (canvasHeight: Int, canvasWidth: Int, yOffset: Int, xOffset: Int, box: NormalizedBox) {
+        let canvasHeight = Int(Float(height) * ratio), canvasWidth = Int(Float(width) * ratio)
+        let hOff = rng.uniform(0, Float(canvasHeight - height)).rounded(.down)
+        let wOff = rng.uniform(0, Float(canvasWidth - width)).rounded(.down)
+        let box = NormalizedBox(xmin: -wOff / Float(width), ymin: -hOff / Float(height),
+                                xmax: (Float(canvasWidth) - wOff) / Float(width), ymax: (Float(canvasHeight) - hOff) / Float(height))
+        return (canvasHeight, canvasWidth, Int(hOff), Int(wOff), box)
+    }
+
     func expandImage(_ image: ByteImage, ratio: Float, rng: inout CaffeRandom, location: String) throws -> (ByteImage, NormalizedBox) {
-        let height = Int(Float(image.height) * ratio), width = Int(Float(image.width) * ratio)
-        var hOff = rng.uniform(0, Float(height - image.height))
-        var wOff = rng.uniform(0, Float(width - image.width))
-        hOff = hOff.rounded(.down)
-        wOff = wOff.rounded(.down)
-        let box = NormalizedBox(xmin: -wOff / Float(image.width), ymin: -hOff / Float(image.height),
-                                xmax: (Float(width) - wOff) / Float(image.width), ymax: (Float(height) - hOff) / Float(image.height))
+        let geometry = Self.expansionGeometry(height: image.height, width: image.width, ratio: ratio, rng: &rng)
+        let height = geometry.canvasHeight, width = geometry.canvasWidth
+        let box = geometry.box
         var fill = [UInt8](repeating: 0, count: image.channels)
         if config.meanBlob != nil {
             throw DataPipelineError(location, "expand_param with mean_file needs a mean of the expanded size, which changes per image (Caffe aborts); use mean_value")
@@ -90,7 +99,7 @@ extension DataTransformer {
         let means = try config.meanValues(forChannels: image.channels, location: location)
         if !means.isEmpty { fill = means.map { saturateByte($0) } }
         var canvas = ByteImage(height: height, width: width, channels: image.channels, fill: fill)
-        canvas.paste(image, x: Int(wOff), y: Int(hOff))
+        canvas.paste(image, x: geometry.xOffset, y: geometry.yOffset)
         return (canvas, box)
     }
 
@@ -99,14 +108,11 @@ extension DataTransformer {
             throw DataPipelineError(location, "expand_param on a raw datum needs byte data (float_data is not supported)")
         }
         let c = datum.channels, dh = datum.height, dw = datum.width
-        let height = Int(Float(dh) * ratio), width = Int(Float(dw) * ratio)
-        let hOff = rng.uniform(0, Float(height - dh)).rounded(.down)
-        let wOff = rng.uniform(0, Float(width - dw)).rounded(.down)
-        let box = NormalizedBox(xmin: -wOff / Float(dw), ymin: -hOff / Float(dh),
-                                xmax: (Float(width) - wOff) / Float(dw), ymax: (Float(height) - hOff) / Float(dh))
+        let geometry = Self.expansionGeometry(height: dh, width: dw, ratio: ratio, rng: &rng)
+        let height = geometry.canvasHeight, width = geometry.canvasWidth, box = geometry.box
         // The raw path starts from std::string(size, ' '): the canvas is 32, not the mean.
         var buffer = [UInt8](repeating: 32, count: c * height * width)
-        let ho = Int(hOff), wo = Int(wOff)
+        let ho = geometry.yOffset, wo = geometry.xOffset
         datum.data.withUnsafeBytes { raw in
             let src = raw.bindMemory(to: UInt8.self)
             for k in 0..<c {

@@ -1,0 +1,221 @@
+import CaffeProto
+import Foundation
+
+/// Options of SSD's `convert_annoset` (and `scripts/create_annoset.py`), same names.
+public struct AnnosetOptions: Sendable {
+    public enum AnnotationKind: String, Sendable { case classification, detection }
+    public enum LabelFormat: String, Sendable { case xml, json, txt }
+
+    public var annoType: AnnotationKind = .detection
+    public var labelType: LabelFormat = .xml
+    public var labelMapFile: String = ""
+    public var checkLabel = false
+    public var minDim = 0
+    public var maxDim = 0
+    public var resizeHeight = 0
+    public var resizeWidth = 0
+    public var checkSize = false
+    public var encoded = false
+    /// "jpg"/"jpeg" (JPEG is the only encoder); empty with `encoded` guesses from each file name.
+    public var encodeType = ""
+    public var gray = false
+    public var shuffle = false
+    /// Seed of the shuffle (Caffe's is unseeded).
+    public var shuffleSeed: UInt32 = 1701
+
+    public init() {}
+}
+
+/// What a conversion did.
+public struct AnnosetReport: Sendable {
+    public var written = 0
+    public var skipped: [String] = []
+    public var warnings: [String] = []
+}
+
+/// `convert_annoset` / `convert_imageset` / `get_image_size` as functions.
+public enum DatasetTools {
+    /// One line of a list file: image path and either an integer label or an annotation path.
+    public struct ListEntry: Equatable, Sendable {
+        public var image: String
+        public var annotation: String
+    }
+
+    /// Reads `image label-or-annotation` pairs (whitespace separated, as `infile >> a >> b`).
+    public static func readList(_ path: String) throws -> [ListEntry] {
+        let text = String(decoding: try CaffeFiles.contents(of: path), as: UTF8.self)
+        let tokens = text.split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" }).map(String.init)
+        if tokens.count % 2 != 0 {
+            throw DataPipelineError(path, "odd number of fields: every line needs an image path and a label or annotation path")
+        }
+        return stride(from: 0, to: tokens.count, by: 2).map { ListEntry(image: tokens[$0], annotation: tokens[$0 + 1]) }
+    }
+
+    /// `convert_annoset ROOT/ LISTFILE DB`: writes AnnotatedDatum records with keys
+    /// `%08d_<image path>` in list order (after the optional shuffle).
+    @discardableResult
+    public static func createAnnoset(root: String, listFile: String, output: String, options: AnnosetOptions) throws -> AnnosetReport {
+        var entries = try readList(listFile)
+        var nameToLabel: [String: Int32] = [:]
+        if options.annoType == .detection {
+            guard !options.labelMapFile.isEmpty else {
+                throw DataPipelineError("create-annoset", "detection data needs --label-map-file")
+            }
+            nameToLabel = try LabelMaps.nameToLabel(LabelMaps.read(options.labelMapFile), strict: options.checkLabel,
+                                                    file: options.labelMapFile)
+        } else {
+            for e in entries where Int32(e.annotation) == nil {
+                throw DataPipelineError(listFile, "classification label \"\(e.annotation)\" of \(e.image) is not an integer")
+            }
+        }
+        if options.shuffle {
+            var rng = CaffeRandom(seed: options.shuffleSeed)
+            for i in stride(from: entries.count - 1, to: 0, by: -1) { entries.swapAt(i, rng.below(i + 1)) }
+        }
+        let writer = try LMDBWriter(path: output)
+        var report = AnnosetReport()
+        var dataSize: Int? = nil
+        for (lineID, entry) in entries.enumerated() {
+            let imagePath = root + entry.image
+            var record: AnnotatedRecord
+            do {
+                let label: Int32 = options.annoType == .classification ? (Int32(entry.annotation) ?? 0) : -1
+                let datum = try readImageToDatum(imagePath, label: label, options: options, encoding: encoding(for: entry.image, options))
+                record = AnnotatedRecord(datum: datum, hasBoxType: options.annoType == .detection, groups: [])
+            } catch let error as DataPipelineError {
+                report.skipped.append(entry.image)
+                report.warnings.append("Failed to read \(entry.image): \(error)")
+                continue
+            }
+            if options.annoType == .detection {
+                let annotationPath = root + entry.annotation
+                if FileManager.default.fileExists(atPath: annotationPath) {
+                    // Boxes are normalized by the original image size (GetImageSize = imread colour).
+                    let size = try ImageFiles.size(imagePath)
+                    let result: (groups: [AnnotationGroup], warnings: [String])
+                    switch options.labelType {
+                    case .xml: result = try AnnotationReaders.voc(annotationPath, imageHeight: size.height, imageWidth: size.width, nameToLabel: nameToLabel)
+                    case .json: result = try AnnotationReaders.json(annotationPath, imageHeight: size.height, imageWidth: size.width, nameToLabel: nameToLabel)
+                    case .txt: result = try AnnotationReaders.text(annotationPath, imageHeight: size.height, imageWidth: size.width)
+                    }
+                    record.groups = result.groups
+                    report.warnings += result.warnings
+                }
+            }
+            if options.checkSize {
+                let size = record.datum.encoded ? record.datum.data.count : record.datum.channels * record.datum.height * record.datum.width
+                if let expected = dataSize, record.datum.data.count != expected {
+                    throw DataPipelineError("\(entry.image)", "data size \(record.datum.data.count) differs from the first image's \(expected) (--check-size)")
+                }
+                if dataSize == nil { dataSize = size }
+            }
+            let key = String(format: "%08d", lineID) + "_" + entry.image
+            let value: Data
+            if options.annoType == .detection {
+                value = try record.proto.serializedBytes()
+            } else {
+                // Classification records are AnnotatedDatums without a type (convert_annoset).
+                var proto = Caffe_AnnotatedDatum()
+                proto.datum = record.datum.proto
+                value = try proto.serializedBytes()
+            }
+            try writer.put(key: key, value: value)
+            report.written += 1
+        }
+        try writer.commit()
+        return report
+    }
+
+    /// `convert_imageset ROOT/ LISTFILE DB`: plain Datum records for the Data layer.
+    @discardableResult
+    public static func createImageset(root: String, listFile: String, output: String, options: AnnosetOptions) throws -> AnnosetReport {
+        var entries = try readList(listFile)
+        if options.shuffle {
+            var rng = CaffeRandom(seed: options.shuffleSeed)
+            for i in stride(from: entries.count - 1, to: 0, by: -1) { entries.swapAt(i, rng.below(i + 1)) }
+        }
+        let writer = try LMDBWriter(path: output)
+        var report = AnnosetReport()
+        for (lineID, entry) in entries.enumerated() {
+            guard let label = Int32(entry.annotation) else {
+                throw DataPipelineError(listFile, "label \"\(entry.annotation)\" of \(entry.image) is not an integer")
+            }
+            let datum: DatumRecord
+            do {
+                datum = try readImageToDatum(root + entry.image, label: label, options: options, encoding: encoding(for: entry.image, options))
+            } catch let error as DataPipelineError {
+                report.skipped.append(entry.image)
+                report.warnings.append("Failed to read \(entry.image): \(error)")
+                continue
+            }
+            try writer.put(key: String(format: "%08d", lineID) + "_" + entry.image, value: try datum.proto.serializedBytes())
+            report.written += 1
+        }
+        try writer.commit()
+        return report
+    }
+
+    /// The `enc` of convert_annoset: --encode_type, or with --encoded alone the file's own
+    /// extension *with its dot* (which never matches, so the image is always re-encoded).
+    static func encoding(for image: String, _ options: AnnosetOptions) -> String {
+        if !options.encodeType.isEmpty { return options.encodeType }
+        guard options.encoded else { return "" }
+        guard let dot = image.lastIndex(of: ".") else { return "" }
+        return String(image[dot...]).lowercased()
+    }
+
+    /// `matchExt`: the file extension equals the encoding, case-insensitively, jpeg == jpg.
+    static func extensionMatches(_ file: String, _ encoding: String) -> Bool {
+        let ext = file.lastIndex(of: ".").map { String(file[file.index(after: $0)...]) } ?? file
+        let e = ext.lowercased(), en = encoding.lowercased()
+        return e == en || (en == "jpg" && e == "jpeg")
+    }
+
+    /// `ReadImageToDatum`: the file bytes verbatim when the extension matches the encoding and
+    /// no resize is asked (channels from the colour/gray decode, quirk 6); otherwise decode,
+    /// resize (OpenCV LINEAR) and re-encode as JPEG, or store raw pixels without an encoding.
+    public static func readImageToDatum(_ path: String, label: Int32, options: AnnosetOptions, encoding: String) throws -> DatumRecord {
+        let isColor = !options.gray
+        var image = try ImageFiles.decode(path, mode: isColor ? .color : .gray)
+        let resizing = options.resizeHeight > 0 || options.resizeWidth > 0 || options.minDim > 0 || options.maxDim > 0
+        if options.minDim > 0 || options.maxDim > 0 {
+            let rows = image.height, cols = image.width
+            let minNum = min(rows, cols), maxNum = max(rows, cols)
+            var factor: Float = 1
+            if options.minDim > 0 && minNum < options.minDim { factor = Float(options.minDim) / Float(minNum) }
+            if options.maxDim > 0 && Int(factor * Float(maxNum)) > options.maxDim { factor = Float(options.maxDim) / Float(maxNum) }
+            if factor != 1 {
+                image = Resizer.resize(image, scaleX: Double(factor), scaleY: Double(factor), interpolation: .linear)
+            }
+        } else if options.resizeHeight > 0 && options.resizeWidth > 0 {
+            image = Resizer.resize(image, width: options.resizeWidth, height: options.resizeHeight, interpolation: .linear)
+        }
+        if !encoding.isEmpty {
+            if (image.channels == 3) == isColor && !resizing && extensionMatches(path, encoding) {
+                let bytes = try ImageFiles.read(path)
+                return DatumRecord(channels: image.channels, height: image.height, width: image.width, encoded: true,
+                                   data: bytes, label: label)
+            }
+            let kind = encoding.hasPrefix(".") ? String(encoding.dropFirst()) : encoding
+            guard ["jpg", "jpeg"].contains(kind.lowercased()) else {
+                throw DataPipelineError(path, "encoding \"\(kind)\" is not supported; use --encode-type=jpg")
+            }
+            var datum = try DatumRecord.encodedJPEG(image, label: label)
+            datum.label = label
+            return datum
+        }
+        return DatumRecord.raw(image, label: label)
+    }
+
+    /// `get_image_size ROOT/ LISTFILE OUTFILE`: one line `stem height width` per image.
+    public static func imageSizes(root: String, listFile: String) throws -> String {
+        var out = ""
+        for entry in try readList(listFile) {
+            let path = (root as NSString).appendingPathComponent(entry.image)
+            let size = try ImageFiles.size(path)
+            let name = ((entry.image as NSString).lastPathComponent as NSString).deletingPathExtension
+            out += "\(name) \(size.height) \(size.width)\n"
+        }
+        return out
+    }
+}
