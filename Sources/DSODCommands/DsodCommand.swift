@@ -26,6 +26,8 @@ public struct DsodCommand: ParsableCommand {
         TrainCommand.self,
         ScoreCommand.self,
         DetectCommand.self,
+        ForwardCommand.self,
+        TimeCommand.self,
         InspectCommand.self,
         ConvertCommand.self,
         CreateAnnosetCommand.self,
@@ -33,7 +35,5 @@ public struct DsodCommand: ParsableCommand {
         CreateLabelmapCommand.self,
         SynthDatasetCommand.self,
         PlotCommand.self,
-        ForwardCommand.self,
-        TimeCommand.self,
     ]
 }
