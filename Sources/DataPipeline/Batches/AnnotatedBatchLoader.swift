@@ -75,12 +75,12 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
     /// size and components (native decode: 3 channels if more than one component, else 1).
     static func headerShape(_ datum: DatumRecord, transformer: DataTransformer, location: String) throws -> [Int] {
         if datum.encoded {
-            let info = try JPEGCodec.header(datum.data, source: location)
+            let info = try JPEGCodec.imageHeader(datum.data, source: location)
             let channels: Int
             switch transformer.config.decodeMode {
             case .color: channels = 3
             case .gray: channels = 1
-            case .native: channels = info.components > 1 ? 3 : 1
+            case .native: channels = info.channels
             }
             return try transformer.outputShape(channels: channels, height: info.height, width: info.width, location: location)
         }

@@ -17,9 +17,7 @@ public enum ImageFiles {
 
     /// `cv::imread(path, flag)`.
     public static func decode(_ path: String, mode: DecodeMode) throws -> ByteImage {
-        let bytes = try read(path)
-        guard JPEGCodec.looksLikeJPEG(bytes) else { throw JPEGCodec.notJPEG(bytes, source: path) }
-        return try JPEGCodec.decode(bytes, mode: mode, source: path)
+        try JPEGCodec.decodeAny(try read(path), mode: mode, source: path)
     }
 
     static func read(_ path: String) throws -> Data {
