@@ -63,7 +63,8 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
             let boxes = firstRecord.groups.reduce(0) { $0 + $1.annotations.count }
             initialLabelShape = [1, 1, max(boxes, 1), 8]
         } else {
-            initialLabelShape = [batchSize]
+            // Records without a type: one class label per item, shaped [N, 1, 1, 1] (label_shape(4, 1)).
+            initialLabelShape = [batchSize, 1, 1, 1]
         }
     }
 
@@ -153,7 +154,7 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
             }
         }
         if !hasAnnotationType {
-            return DataBatch(data: data, dataShape: topShape, label: classLabels, labelShape: [batchSize], keys: keys)
+            return DataBatch(data: data, dataShape: topShape, label: classLabels, labelShape: [batchSize, 1, 1, 1], keys: keys)
         }
         if boxCount == 0 {
             // A batch without any box gets one row of -1 (caffe_set(8, -1, ...)).

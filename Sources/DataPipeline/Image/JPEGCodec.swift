@@ -42,6 +42,10 @@ public enum JPEGCodec {
         guard info.width > 0, info.height > 0 else {
             throw DataPipelineError(source, "JPEG with an empty image (\(info.width)x\(info.height))")
         }
+        // OpenCV refuses images above CV_IO_MAX_IMAGE_PIXELS (2^30) as well.
+        guard info.width * info.height <= 1 << 30 else {
+            throw DataPipelineError(source, "JPEG of \(info.width)x\(info.height) pixels is larger than 2^30 pixels")
+        }
         let channels: Int
         switch mode {
         case .color: channels = 3

@@ -53,7 +53,7 @@ public enum PNGDecoder {
             position = start + length + 4
             if type == "IEND" { break }
         }
-        guard sawHeader, header.width > 0, header.height > 0, header.width <= 1 << 16, header.height <= 1 << 16 else {
+        guard sawHeader, header.width > 0, header.height > 0, header.width * header.height <= 1 << 30 else {
             throw DataPipelineError(source, "corrupt PNG: missing or invalid IHDR")
         }
         let validDepths: [Int: [Int]] = [0: [1, 2, 4, 8, 16], 2: [8, 16], 3: [1, 2, 4, 8], 4: [8, 16], 6: [8, 16]]
