@@ -152,6 +152,20 @@ final class CreateAnnosetTests: XCTestCase {
         }
     }
 
+    /// A missing image is skipped with a warning (its line number is still used up in the keys);
+    /// a missing annotation file gives an image without boxes, as convert_annoset does.
+    func testMissingImageIsSkippedAndMissingAnnotationGivesNoBoxes() throws {
+        let list = scratch.appendingPathComponent("list.txt")
+        try "JPEGImages/nope.jpg Annotations/astronaut.xml\nJPEGImages/chelsea.jpg Annotations/none.xml\n".write(to: list, atomically: true, encoding: .utf8)
+        let out = scratch.appendingPathComponent("partial").path
+        let report = try DatasetTools.createAnnoset(root: LMDBGolden.path("voc_mini") + "/", listFile: list.path, output: out, options: Self.vocOptions)
+        XCTAssertEqual(report.skipped, ["JPEGImages/nope.jpg"])
+        XCTAssertTrue(report.warnings.contains { $0.contains("nope.jpg") && $0.contains("no such image file") }, "\(report.warnings)")
+        let record = try LMDBReader(path: out).makeCursor().read()
+        XCTAssertEqual(record.key, "00000001_JPEGImages/chelsea.jpg")
+        XCTAssertTrue(try RecordDecoder.annotated(record.value, key: record.key, source: out).groups.isEmpty)
+    }
+
     func testExistingOutputIsRefused() throws {
         let out = scratch.appendingPathComponent("exists").path
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
