@@ -83,7 +83,11 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
             case .gray: channels = 1
             case .native: channels = info.channels
             }
-            return try transformer.outputShape(channels: channels, height: info.height, width: info.width, location: location)
+            var (width, height) = (info.width, info.height)
+            if transformer.config.decodeMode != .native {
+                (width, height) = try JPEGCodec.orientedSize(datum.data, source: location)
+            }
+            return try transformer.outputShape(channels: channels, height: height, width: width, location: location)
         }
         return try transformer.outputShape(.raw(datum), location: location)
     }

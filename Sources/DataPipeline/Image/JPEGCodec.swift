@@ -63,7 +63,9 @@ public enum JPEGCodec {
         if status != 0 {
             throw DataPipelineError(source, "corrupt JPEG: \(cMessage(message))")
         }
-        return ByteImage(height: info.height, width: info.width, channels: channels, pixels: pixels)
+        let image = ByteImage(height: info.height, width: info.width, channels: channels, pixels: pixels)
+        // imdecode rotates by the EXIF orientation for every flag but IMREAD_UNCHANGED.
+        return mode == .native ? image : EXIFOrientation.apply(EXIFOrientation.orientation(of: bytes), to: image)
     }
 
     /// Decodes JPEG or PNG bytes (by their signature) as `cv::imdecode`; other formats get an
@@ -129,5 +131,13 @@ extension JPEGCodec {
         }
         let info = try header(bytes, source: source)
         return (info.width, info.height, info.components > 1 ? 3 : 1)
+    }
+
+    /// Width and height as `imread`/`imdecode` with a colour or gray flag return them: swapped
+    /// for EXIF orientations 5...8.
+    public static func orientedSize(_ bytes: Data, source: String) throws -> (width: Int, height: Int) {
+        let info = try imageHeader(bytes, source: source)
+        if looksLikeJPEG(bytes), (5...8).contains(EXIFOrientation.orientation(of: bytes)) { return (info.height, info.width) }
+        return (info.width, info.height)
     }
 }
