@@ -178,23 +178,30 @@ public enum DatasetTools {
             var rng = CaffeRandom(seed: options.shuffleSeed)
             for i in stride(from: entries.count - 1, to: 0, by: -1) { entries.swapAt(i, rng.below(i + 1)) }
         }
+        for e in entries where Int32(e.annotation) == nil {
+            throw DataPipelineError(listFile, "label \"\(e.annotation)\" of \(e.image) is not an integer")
+        }
         let writer = try LMDBWriter(path: output)
         var report = AnnosetReport()
-        for (lineID, entry) in entries.enumerated() {
-            guard let label = Int32(entry.annotation) else {
-                throw DataPipelineError(listFile, "label \"\(entry.annotation)\" of \(entry.image) is not an integer")
-            }
+        try forEachPrepared(entries, prepare: { entry in
             let datum: DatumRecord
             do {
-                datum = try readImageToDatum(root + entry.image, label: label, options: options, encoding: encoding(for: entry.image, options))
+                datum = try readImageToDatum(root + entry.image, label: Int32(entry.annotation) ?? 0, options: options,
+                                             encoding: encoding(for: entry.image, options))
             } catch let error as DataPipelineError {
-                report.skipped.append(entry.image)
-                report.warnings.append("Failed to read \(entry.image): \(error)")
-                continue
+                return .unreadable("Failed to read \(entry.image): \(error)")
             }
-            try writer.put(key: String(format: "%08d", lineID) + "_" + entry.image, value: try datum.proto.serializedBytes())
-            report.written += 1
-        }
+            return .record(value: try datum.proto.serializedBytes(), pixels: datum.channels * datum.height * datum.width, warnings: [])
+        }, consume: { lineID, entry, outcome in
+            switch outcome {
+            case .unreadable(let warning):
+                report.skipped.append(entry.image)
+                report.warnings.append(warning)
+            case .record(let value, _, _):
+                try writer.put(key: String(format: "%08d", lineID) + "_" + entry.image, value: value)
+                report.written += 1
+            }
+        })
         try writer.commit()
         return report
     }
