@@ -16,6 +16,8 @@ public enum Layers {
         PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
         // Loss
         SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
+        // Data
+        AnnotatedDataLayer.self, DataLayer.self,
     ]
 
     /// Registers every layer type of this module into `registry`.
