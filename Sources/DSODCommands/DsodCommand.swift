@@ -13,6 +13,8 @@ public struct DsodCommand: ParsableCommand {
               dsod inspect deploy.prototxt
               dsod convert weights.caffemodel weights.prototxt
               dsod inspect --blobs weights.caffemodel
+              dsod forward --model deploy.prototxt --weights W.caffemodel --input data=data.npy --out blobs/
+              dsod time --model train.prototxt --iterations 10
             """,
         subcommands: DsodCommand.subcommandList
     )
@@ -21,8 +23,16 @@ public struct DsodCommand: ParsableCommand {
 
     /// Every `dsod` subcommand, in the order `--help` lists them.
     static let subcommandList: [any ParsableCommand.Type] = [
+        TrainCommand.self,
+        ScoreCommand.self,
+        DetectCommand.self,
+        ForwardCommand.self,
+        TimeCommand.self,
         InspectCommand.self,
         ConvertCommand.self,
+        CreateAnnosetCommand.self,
+        GetImageSizeCommand.self,
+        CreateLabelmapCommand.self,
         SynthDatasetCommand.self,
         PlotCommand.self,
     ]

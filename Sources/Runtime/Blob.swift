@@ -9,7 +9,8 @@ public final class Blob {
     /// Product of `shape` (1 for a scalar).
     public private(set) var count: Int
     private var dataStorage: BlobStorage
-    private var diffStorage: BlobStorage
+    /// Allocated on first use of `diff`, so forward-only nets carry no gradient memory.
+    private var diffStorage: BlobStorage?
 
     /// A blob of the given shape, zero-filled.
     public init(shape: [Int] = []) throws {
@@ -17,7 +18,7 @@ public final class Blob {
         self.shape = shape
         self.count = count
         dataStorage = BlobStorage(capacity: count)
-        diffStorage = BlobStorage(capacity: count)
+        diffStorage = nil
     }
 
     /// A blob holding `values` (must match the shape's count).
@@ -53,7 +54,7 @@ public final class Blob {
         shape = newShape
         count = newCount
         if newCount > dataStorage.capacity { dataStorage = BlobStorage(capacity: newCount) }
-        if newCount > diffStorage.capacity { diffStorage = BlobStorage(capacity: newCount) }
+        if let diffStorage, newCount > diffStorage.capacity { self.diffStorage = nil }
     }
 
     public func reshape(like other: Blob) throws {
@@ -106,7 +107,15 @@ public final class Blob {
     // MARK: Memory
 
     public var data: UnsafeMutablePointer<Float> { dataStorage.pointer }
-    public var diff: UnsafeMutablePointer<Float> { diffStorage.pointer }
+    public var diff: UnsafeMutablePointer<Float> { diffMemory.pointer }
+
+    /// The gradient memory, allocated (zero-filled) when first needed.
+    private var diffMemory: BlobStorage {
+        if let diffStorage, diffStorage.capacity >= count { return diffStorage }
+        let storage = BlobStorage(capacity: count)
+        diffStorage = storage
+        return storage
+    }
 
     /// Whether two blobs read the same value memory (in-place or shared).
     public func sharesData(with other: Blob) -> Bool { dataStorage === other.dataStorage }
@@ -124,14 +133,14 @@ public final class Blob {
         guard count == other.count else {
             throw BlobShapeError(shape: shape, reason: "cannot share diff with a blob of \(other.count) elements")
         }
-        diffStorage = other.diffStorage
+        diffStorage = other.diffMemory
     }
 
     /// Shares both memories with `other`, whatever the counts (for parameter sharing with
     /// PERMISSIVE shapes the counts are checked by the caller).
     func shareStorage(with other: Blob) {
         dataStorage = other.dataStorage
-        diffStorage = other.diffStorage
+        diffStorage = other.diffMemory
     }
 
     // MARK: Values as arrays (I/O and tests, not hot paths)

@@ -6,9 +6,24 @@ public struct LayerContext {
     /// The net's seeded random source (fillers, Dropout, augmentation). Layers that run work on
     /// another thread should `fork()` it once at setup.
     public var random: RandomSource
+    /// Net-wide switches (fixes of Caffe bugs, off by default).
+    public var options: LayerOptions
 
-    public init(random: RandomSource) {
+    public init(random: RandomSource, options: LayerOptions = LayerOptions()) {
         self.random = random
+        self.options = options
+    }
+}
+
+/// Explicit opt-ins that change Caffe's numbers where Caffe has a bug. Everything is off by
+/// default: the default behaviour is Caffe's, quirks included.
+public struct LayerOptions: Sendable, Equatable {
+    /// Normalize's backward as the exact gradient instead of Caffe's (which multiplies the whole
+    /// projection by the channel's scale; see NormalizeLayer).
+    public var exactNormalizeGradient: Bool
+
+    public init(exactNormalizeGradient: Bool = false) {
+        self.exactNormalizeGradient = exactNormalizeGradient
     }
 }
 
@@ -68,6 +83,8 @@ open class Layer {
     public private(set) var lossWeights: [Float] = []
     /// The net's random source.
     public let random: RandomSource
+    /// The net's opt-in bug fixes.
+    public let options: LayerOptions
 
     public var name: String { parameter.name }
     public var phase: Caffe_Phase { parameter.phase }
@@ -77,6 +94,7 @@ open class Layer {
     public required init(parameter: Caffe_LayerParameter, context: LayerContext) throws {
         self.parameter = parameter
         self.random = context.random
+        self.options = context.options
         if !parameter.blobs.isEmpty {
             blobs = try parameter.blobs.enumerated().map { index, proto in
                 do { return try Blob(proto: proto) } catch {

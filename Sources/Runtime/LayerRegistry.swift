@@ -31,9 +31,30 @@ public struct LayerRegistry: Sendable {
     /// Creates a layer, or an error naming the layer and the unknown type with the known ones.
     public func makeLayer(_ parameter: Caffe_LayerParameter, context: LayerContext) throws -> Layer {
         guard let factory = factories[parameter.type] else {
-            throw LayerError(layer: parameter.name, type: parameter.type,
-                             message: "unknown layer type \"\(parameter.type)\" (known types: \(types.joined(separator: ", ")))")
+            var message = "unknown layer type \"\(parameter.type)\""
+            if let suggestion = closestType(to: parameter.type) { message += "; did you mean \"\(suggestion)\"?" }
+            message += " (known types: \(types.joined(separator: ", ")))"
+            throw LayerError(layer: parameter.name, type: parameter.type, message: message)
         }
         return try factory(parameter, context)
+    }
+
+    /// The registered type nearest to `type` by edit distance (case-insensitive), if close.
+    func closestType(to type: String) -> String? {
+        func distance(_ a: [Character], _ b: [Character]) -> Int {
+            var previous = Array(0...b.count)
+            for (i, x) in a.enumerated() {
+                var current = [i + 1] + Array(repeating: 0, count: b.count)
+                for (j, y) in b.enumerated() {
+                    current[j + 1] = min(previous[j + 1] + 1, current[j] + 1, previous[j] + (x == y ? 0 : 1))
+                }
+                previous = current
+            }
+            return previous[b.count]
+        }
+        let target = Array(type.lowercased())
+        let scored = types.map { ($0, distance(target, Array($0.lowercased()))) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, type.count / 4) else { return nil }
+        return best.0
     }
 }

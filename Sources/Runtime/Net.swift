@@ -20,6 +20,8 @@ public final class Net {
     public let builtParameter: Caffe_NetParameter
     /// The net's random source (fillers, Dropout).
     public let random: RandomSource
+    /// Opt-in fixes of Caffe bugs given to every layer.
+    public let options: LayerOptions
 
     public private(set) var layers: [Layer] = []
     public private(set) var layerNames: [String] = []
@@ -65,19 +67,24 @@ public final class Net {
 
     /// Reads a net definition (text or binary, upgraded by `CaffeFiles.readNet`) and builds it.
     public convenience init(path: String, phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String]? = nil,
-                            registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed) throws {
+                            registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed,
+                            options: LayerOptions = LayerOptions()) throws {
         let parameter = try CaffeFiles.readNet(path)
         do {
-            try self.init(parameter: parameter, phase: phase, level: level, stages: stages, registry: registry, seed: seed)
+            try self.init(parameter: parameter, phase: phase, level: level, stages: stages, registry: registry,
+                          seed: seed, options: options)
         } catch let error as NetError where error.file == nil {
             throw NetError(file: path, layer: error.layer, message: error.message)
+        } catch let error as LayerError {
+            throw NetError(file: path, message: error.description)
         }
     }
 
     /// Builds the net. `phase`, `level` and `stages` override the NetParameter's `state` when
     /// given (as Caffe's `Net(file, phase, level, stages)`).
     public init(parameter: Caffe_NetParameter, phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String]? = nil,
-                registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed) throws {
+                registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed,
+                options: LayerOptions = LayerOptions()) throws {
         var input = try LegacyNetInput.upgrade(parameter)
         if let phase { input.state.phase = phase }
         if let level { input.state.level = level }
@@ -88,6 +95,7 @@ public final class Net {
         self.phase = input.state.phase
         self.name = input.name
         self.random = RandomSource(seed: seed)
+        self.options = options
         let filtered = try NetStateRules.filter(input)
         var built = try SplitInsertion.insertSplits(filtered)
         for i in built.layer.indices where !built.layer[i].hasPhase {
@@ -101,7 +109,7 @@ public final class Net {
 
     private func construct(_ param: Caffe_NetParameter, registry: LayerRegistry) throws {
         var available = Set<String>()
-        let context = LayerContext(random: random)
+        let context = LayerContext(random: random, options: options)
         for (layerId, layerParam) in param.layer.enumerated() {
             if !layerParam.propagateDown.isEmpty && layerParam.propagateDown.count != layerParam.bottom.count {
                 throw NetError(layer: layerParam.name, message: "propagate_down must be given either 0 or \(layerParam.bottom.count) (bottom count) times, got \(layerParam.propagateDown.count)")

@@ -18,7 +18,8 @@ public struct LearningRatePolicy: Sendable {
         public var description: String {
             switch self {
             case .unknown(let name):
-                return "unknown lr_policy \"\(name)\"; expected one of fixed, step, exp, inv, multistep, poly, sigmoid, plateau"
+                let choices = "fixed, step, exp, inv, multistep, poly, sigmoid, plateau"
+                return name.isEmpty ? "lr_policy is not set; expected one of \(choices)" : "unknown lr_policy \"\(name)\"; expected one of \(choices)"
             case .needsField(let policy, let field):
                 return "lr_policy \"\(policy)\" needs \(field) to be set in the solver"
             }

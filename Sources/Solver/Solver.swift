@@ -57,7 +57,9 @@ public final class Solver {
             throw SolverError(file: solverFile, "unknown eval_type \"\(parameter.evalType)\"; expected classification or detection")
         }
         rule = try UpdateRule(parameter, file: solverFile)
-        policy = try LearningRatePolicy(parameter)
+        do { policy = try LearningRatePolicy(parameter) } catch {
+            throw SolverError(file: solverFile, "\(error)")
+        }
         // random_seed < 0 (the default) means "any": Caffe seeds from entropy.
         let seed = parameter.randomSeed >= 0 ? UInt64(parameter.randomSeed) : UInt64.random(in: 0...UInt64.max)
         net = try Net(parameter: SolverNets.trainNetParameter(parameter, solverFile: solverFile), registry: registry, seed: seed)

@@ -52,6 +52,14 @@ final class ConvertAndInspectTests: XCTestCase {
         XCTAssertTrue(lines.contains("With BatchNorm statistics: 374"), lines.joined(separator: "\n"))
     }
 
+    /// A net without weights gets its parameter shapes from building it.
+    func testInspectPrototxtBuildsTheNet() throws {
+        let lines = try InspectCommand.inspect(file: TestPaths.golden("formats/caffemodel/convbn/net.prototxt").path, kind: nil, showBlobs: true)
+        XCTAssertTrue(lines.contains { $0.hasPrefix("  conv1 ") && $0.hasSuffix("[4, 3, 3, 3] [4]") }, lines.joined(separator: "\n"))
+        XCTAssertTrue(lines.contains("Learnable parameters: 365"))
+        XCTAssertTrue(lines.contains("With BatchNorm statistics: 374"))
+    }
+
     func testInspectDSOD300WeightsCounts() throws {
         let lines = try InspectCommand.inspect(file: TestPaths.golden("nets/dsod300_deploy/weights.caffemodel").path, kind: nil, showBlobs: false)
         XCTAssertTrue(lines.contains("Learnable parameters: 14,715,804"))

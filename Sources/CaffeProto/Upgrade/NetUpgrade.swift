@@ -47,34 +47,12 @@ public enum NetUpgrade {
         for i in net.layers.indices {
             var layer = net.layers[i]
             var transform = layer.transformParam
-            var moved = false
-            func move(scale: Float?, meanFile: String?, cropSize: UInt32?, mirror: Bool?) {
-                if let scale { transform.scale = scale; moved = true }
-                if let meanFile { transform.meanFile = meanFile; moved = true }
-                if let cropSize { transform.cropSize = cropSize; moved = true }
-                if let mirror { transform.mirror = mirror; moved = true }
-            }
+            let moved: Bool
             switch layer.type {
-            case .data:
-                var p = layer.dataParam
-                move(scale: p.hasScale ? p.scale : nil, meanFile: p.hasMeanFile ? p.meanFile : nil,
-                     cropSize: p.hasCropSize ? p.cropSize : nil, mirror: p.hasMirror ? p.mirror : nil)
-                p.clearScale(); p.clearMeanFile(); p.clearCropSize(); p.clearMirror()
-                if moved { layer.dataParam = p }
-            case .imageData:
-                var p = layer.imageDataParam
-                move(scale: p.hasScale ? p.scale : nil, meanFile: p.hasMeanFile ? p.meanFile : nil,
-                     cropSize: p.hasCropSize ? p.cropSize : nil, mirror: p.hasMirror ? p.mirror : nil)
-                p.clearScale(); p.clearMeanFile(); p.clearCropSize(); p.clearMirror()
-                if moved { layer.imageDataParam = p }
-            case .windowData:
-                var p = layer.windowDataParam
-                move(scale: p.hasScale ? p.scale : nil, meanFile: p.hasMeanFile ? p.meanFile : nil,
-                     cropSize: p.hasCropSize ? p.cropSize : nil, mirror: p.hasMirror ? p.mirror : nil)
-                p.clearScale(); p.clearMeanFile(); p.clearCropSize(); p.clearMirror()
-                if moved { layer.windowDataParam = p }
-            default:
-                break
+            case .data: moved = moveTransformFields(from: &layer.dataParam, into: &transform)
+            case .imageData: moved = moveTransformFields(from: &layer.imageDataParam, into: &transform)
+            case .windowData: moved = moveTransformFields(from: &layer.windowDataParam, into: &transform)
+            default: moved = false
             }
             if moved {
                 layer.transformParam = transform
@@ -83,6 +61,16 @@ public enum NetUpgrade {
             }
         }
         return changed
+    }
+
+    /// Moves the set legacy transform fields of one data-layer parameter; true when any was set.
+    private static func moveTransformFields<P: LegacyTransformFields>(from p: inout P, into t: inout Caffe_TransformationParameter) -> Bool {
+        guard p.hasScale || p.hasMeanFile || p.hasCropSize || p.hasMirror else { return false }
+        if p.hasScale { t.scale = p.scale; p.clearScale() }
+        if p.hasMeanFile { t.meanFile = p.meanFile; p.clearMeanFile() }
+        if p.hasCropSize { t.cropSize = p.cropSize; p.clearCropSize() }
+        if p.hasMirror { t.mirror = p.mirror; p.clearMirror() }
+        return true
     }
 
     /// `UpgradeNetInput`: `input` + `input_shape` (or 4 `input_dim`s per input) become one Input
@@ -133,3 +121,23 @@ public enum SolverUpgrade {
         solver.clearSolverType()
     }
 }
+
+/// The transformation fields old data layers carried in their own parameters.
+protocol LegacyTransformFields {
+    var scale: Float { get }
+    var hasScale: Bool { get }
+    mutating func clearScale()
+    var meanFile: String { get }
+    var hasMeanFile: Bool { get }
+    mutating func clearMeanFile()
+    var cropSize: UInt32 { get }
+    var hasCropSize: Bool { get }
+    mutating func clearCropSize()
+    var mirror: Bool { get }
+    var hasMirror: Bool { get }
+    mutating func clearMirror()
+}
+
+extension Caffe_DataParameter: LegacyTransformFields {}
+extension Caffe_ImageDataParameter: LegacyTransformFields {}
+extension Caffe_WindowDataParameter: LegacyTransformFields {}

@@ -74,42 +74,37 @@ public enum DatasetTools {
         }
         let writer = try LMDBWriter(path: output)
         var report = AnnosetReport()
-        var dataSize: Int? = nil
-        for (lineID, entry) in entries.enumerated() {
+        var firstSize: Int? = nil
+        let labels = nameToLabel
+        // Images are decoded on all cores, a chunk at a time; records are written in list order.
+        try forEachPrepared(entries, prepare: { entry in
             let imagePath = root + entry.image
-            var record: AnnotatedRecord
+            var warnings: [String] = []
+            let label: Int32 = options.annoType == .classification ? (Int32(entry.annotation) ?? 0) : -1
+            let datum: DatumRecord
             do {
-                let label: Int32 = options.annoType == .classification ? (Int32(entry.annotation) ?? 0) : -1
-                let datum = try readImageToDatum(imagePath, label: label, options: options, encoding: encoding(for: entry.image, options))
-                record = AnnotatedRecord(datum: datum, hasBoxType: options.annoType == .detection, groups: [])
+                datum = try readImageToDatum(imagePath, label: label, options: options, encoding: encoding(for: entry.image, options))
             } catch let error as DataPipelineError {
-                report.skipped.append(entry.image)
-                report.warnings.append("Failed to read \(entry.image): \(error)")
-                continue
+                // An unreadable image is skipped with a warning, as convert_annoset does.
+                return .unreadable("Failed to read \(entry.image): \(error)")
             }
+            var record = AnnotatedRecord(datum: datum, hasBoxType: options.annoType == .detection, groups: [])
             if options.annoType == .detection {
                 let annotationPath = root + entry.annotation
+                // A missing annotation file gives an image without boxes (ReadRichImageToAnnotatedDatum).
                 if FileManager.default.fileExists(atPath: annotationPath) {
                     // Boxes are normalized by the original image size (GetImageSize = imread colour).
                     let size = try ImageFiles.size(imagePath)
                     let result: (groups: [AnnotationGroup], warnings: [String])
                     switch options.labelType {
-                    case .xml: result = try AnnotationReaders.voc(annotationPath, imageHeight: size.height, imageWidth: size.width, nameToLabel: nameToLabel)
-                    case .json: result = try AnnotationReaders.json(annotationPath, imageHeight: size.height, imageWidth: size.width, nameToLabel: nameToLabel)
+                    case .xml: result = try AnnotationReaders.voc(annotationPath, imageHeight: size.height, imageWidth: size.width, nameToLabel: labels)
+                    case .json: result = try AnnotationReaders.json(annotationPath, imageHeight: size.height, imageWidth: size.width, nameToLabel: labels)
                     case .txt: result = try AnnotationReaders.text(annotationPath, imageHeight: size.height, imageWidth: size.width)
                     }
                     record.groups = result.groups
-                    report.warnings += result.warnings
+                    warnings = result.warnings
                 }
             }
-            if options.checkSize {
-                let size = record.datum.encoded ? record.datum.data.count : record.datum.channels * record.datum.height * record.datum.width
-                if let expected = dataSize, record.datum.data.count != expected {
-                    throw DataPipelineError("\(entry.image)", "data size \(record.datum.data.count) differs from the first image's \(expected) (--check-size)")
-                }
-                if dataSize == nil { dataSize = size }
-            }
-            let key = String(format: "%08d", lineID) + "_" + entry.image
             let value: Data
             if options.annoType == .detection {
                 value = try record.proto.serializedBytes()
@@ -119,11 +114,60 @@ public enum DatasetTools {
                 proto.datum = record.datum.proto
                 value = try proto.serializedBytes()
             }
-            try writer.put(key: key, value: value)
-            report.written += 1
-        }
+            return .record(value: value, pixels: datum.channels * datum.height * datum.width, warnings: warnings)
+        }, consume: { lineID, entry, outcome in
+            switch outcome {
+            case .unreadable(let warning):
+                report.skipped.append(entry.image)
+                report.warnings.append(warning)
+            case .record(let value, let pixels, let warnings):
+                report.warnings += warnings
+                if options.checkSize {
+                    // Caffe compares data bytes with the first datum's C·H·W (and aborts for
+                    // encoded data); the intent, equal image sizes, is checked instead.
+                    if let expected = firstSize, pixels != expected {
+                        throw DataPipelineError(entry.image, "image of \(pixels) values differs from the first image's \(expected) (--check-size)")
+                    }
+                    if firstSize == nil { firstSize = pixels }
+                }
+                try writer.put(key: String(format: "%08d", lineID) + "_" + entry.image, value: value)
+                report.written += 1
+            }
+        })
         try writer.commit()
         return report
+    }
+
+    /// One list entry after conversion, before it is written.
+    enum Prepared: Sendable {
+        case record(value: Data, pixels: Int, warnings: [String])
+        case unreadable(String)
+    }
+
+    /// Runs `prepare` for every entry on all cores, 64 entries at a time, and hands the results
+    /// to `consume` in list order. The first error (of `prepare`, in list order, or of `consume`)
+    /// stops the run.
+    static func forEachPrepared(_ entries: [ListEntry], prepare: @Sendable (ListEntry) throws -> Prepared,
+                                consume: (Int, ListEntry, Prepared) throws -> Void) throws {
+        let chunk = 64
+        var start = 0
+        while start < entries.count {
+            let end = min(start + chunk, entries.count)
+            var results = [Result<Prepared, Error>?](repeating: nil, count: end - start)
+            results.withUnsafeMutableBufferPointer { buffer in
+                // Each iteration writes only its own slot.
+                nonisolated(unsafe) let slots = buffer
+                let base = start
+                DispatchQueue.concurrentPerform(iterations: end - start) { i in
+                    slots[i] = Result { try prepare(entries[base + i]) }
+                }
+            }
+            for (offset, result) in results.enumerated() {
+                guard let result else { continue }
+                try consume(start + offset, entries[start + offset], try result.get())
+            }
+            start = end
+        }
     }
 
     /// `convert_imageset ROOT/ LISTFILE DB`: plain Datum records for the Data layer.
@@ -134,23 +178,30 @@ public enum DatasetTools {
             var rng = CaffeRandom(seed: options.shuffleSeed)
             for i in stride(from: entries.count - 1, to: 0, by: -1) { entries.swapAt(i, rng.below(i + 1)) }
         }
+        for e in entries where Int32(e.annotation) == nil {
+            throw DataPipelineError(listFile, "label \"\(e.annotation)\" of \(e.image) is not an integer")
+        }
         let writer = try LMDBWriter(path: output)
         var report = AnnosetReport()
-        for (lineID, entry) in entries.enumerated() {
-            guard let label = Int32(entry.annotation) else {
-                throw DataPipelineError(listFile, "label \"\(entry.annotation)\" of \(entry.image) is not an integer")
-            }
+        try forEachPrepared(entries, prepare: { entry in
             let datum: DatumRecord
             do {
-                datum = try readImageToDatum(root + entry.image, label: label, options: options, encoding: encoding(for: entry.image, options))
+                datum = try readImageToDatum(root + entry.image, label: Int32(entry.annotation) ?? 0, options: options,
+                                             encoding: encoding(for: entry.image, options))
             } catch let error as DataPipelineError {
-                report.skipped.append(entry.image)
-                report.warnings.append("Failed to read \(entry.image): \(error)")
-                continue
+                return .unreadable("Failed to read \(entry.image): \(error)")
             }
-            try writer.put(key: String(format: "%08d", lineID) + "_" + entry.image, value: try datum.proto.serializedBytes())
-            report.written += 1
-        }
+            return .record(value: try datum.proto.serializedBytes(), pixels: datum.channels * datum.height * datum.width, warnings: [])
+        }, consume: { lineID, entry, outcome in
+            switch outcome {
+            case .unreadable(let warning):
+                report.skipped.append(entry.image)
+                report.warnings.append(warning)
+            case .record(let value, _, _):
+                try writer.put(key: String(format: "%08d", lineID) + "_" + entry.image, value: value)
+                report.written += 1
+            }
+        })
         try writer.commit()
         return report
     }

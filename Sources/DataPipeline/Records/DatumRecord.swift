@@ -84,7 +84,7 @@ public struct DatumRecord: Equatable, Sendable {
     /// Decodes an encoded datum (`DecodeDatumToCVMat` / `DecodeDatumToCVMatNative`).
     public func decodeImage(_ mode: DecodeMode, location: String) throws -> ByteImage {
         guard encoded else { throw DataPipelineError(location, "datum is not encoded") }
-        return try JPEGCodec.decode(data, mode: mode, source: location)
+        return try JPEGCodec.decodeAny(data, mode: mode, source: location)
     }
 
     /// Raw byte pixels as an interleaved image (CHW → HWC); nil for float data.

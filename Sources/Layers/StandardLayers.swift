@@ -1,0 +1,34 @@
+import Runtime
+
+/// The layer types of this module, registered by their Caffe type strings.
+public enum Layers {
+    /// Every standard layer class. SSD and data layers add themselves to this list in their own
+    /// files' families (Layers/SSD, Layers/Data).
+    static let standardClasses: [Layer.Type] = [
+        // Vision
+        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
+        // Activation
+        ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
+        // Normalization
+        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self,
+        // Structure
+        InputLayer.self, SplitLayer.self, ConcatLayer.self, SliceLayer.self, ReshapeLayer.self, FlattenLayer.self,
+        PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
+        // Loss
+        SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
+    ]
+
+    /// Registers every layer type of this module into `registry`.
+    public static func registerAll(into registry: inout LayerRegistry) {
+        for layerClass in standardClasses { registry.register(layerClass) }
+    }
+}
+
+extension LayerRegistry {
+    /// Every layer type the Layers module implements.
+    public static let standard: LayerRegistry = {
+        var registry = LayerRegistry()
+        Layers.registerAll(into: &registry)
+        return registry
+    }()
+}

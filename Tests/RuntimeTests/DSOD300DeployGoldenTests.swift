@@ -1,0 +1,88 @@
+import CaffeProto
+import Foundation
+import Layers
+import Runtime
+import TestSupport
+import XCTest
+
+/// golden/nets/dsod300_deploy: DSOD300's deploy net with Caffe's weights on astronaut.jpg; every
+/// saved blob within its tolerance, the layer order and top shapes of layer_order.txt. Layers of
+/// types not registered yet (PriorBox, DetectionOutput) and what depends on them are left out and
+/// reported.
+final class DSOD300DeployGoldenTests: XCTestCase {
+    func testForwardMatchesCaffe() throws {
+        let folder = TestPaths.golden("nets/dsod300_deploy")
+        let goldenCase = try GoldenCase(folder: folder)
+        var parameter = try CaffeFiles.readNet(folder.appendingPathComponent("deploy.prototxt").path)
+        // save_output_param names VOC files that do not exist here; it only writes result files.
+        for i in parameter.layer.indices where parameter.layer[i].type == "DetectionOutput" {
+            parameter.layer[i].detectionOutputParam.clearSaveOutputParam()
+        }
+        let (pruned, removed) = try pruneToRegistered(parameter, registry: .standard)
+        if !removed.isEmpty { print("dsod300_deploy: not built yet (unregistered types): \(removed.joined(separator: ", "))") }
+
+        var started = Date()
+        let net = try Net(parameter: pruned, phase: .test, registry: .standard)
+        print("dsod300_deploy: built \(net.layers.count) layers in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        started = Date()
+        let report = try net.loadWeights(from: folder.appendingPathComponent("weights.caffemodel").path)
+        print("dsod300_deploy: loaded weights of \(report.loadedLayers.count) layers in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+        XCTAssertEqual(report.layersWithoutWeights, [], "every layer with parameters gets weights")
+
+        let blobs = try goldenCase.arrays(in: "blobs")
+        guard let data = blobs.first(where: { $0.name == "data" }) else { return XCTFail("no blobs/data.npy") }
+        try net.blob(named: "data")!.setData(data.array.values)
+        started = Date()
+        try net.forward()
+        print("dsod300_deploy: forward in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
+
+        let tolerances = goldenCase.json["blob_tolerance"] as? [String: Any] ?? [:]
+        var compared: [String] = []
+        for (name, array) in blobs where name != "data" {
+            guard let blob = net.blob(named: name) else {
+                print("dsod300_deploy: blob \(name) not compared (its layers are not registered yet)")
+                continue
+            }
+            guard let tolerance = GoldenTolerance(json: tolerances[name]) else {
+                print("dsod300_deploy: blob \(name) has no blob_tolerance entry; not compared")
+                continue
+            }
+            compared.append(name)
+            if let mismatch = goldenMismatch(name, shape: blob.shape, values: blob.dataArray(), golden: array, tolerance: tolerance) {
+                XCTFail(mismatch)
+            }
+        }
+        print("dsod300_deploy: compared \(compared.count) blobs: \(compared.joined(separator: ", "))")
+        for required in ["Convolution5", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Second_norm", "Sixth_norm", "mbox_loc", "mbox_conf", "mbox_conf_softmax"] {
+            XCTAssertTrue(compared.contains(required), "\(required) must be compared")
+        }
+        if let softmax = net.blob(named: "mbox_conf_softmax"), let flatten = net.blob(named: "mbox_conf_flatten") {
+            XCTAssertEqual(flatten.dataArray(), softmax.dataArray(), "mbox_conf_flatten is mbox_conf_softmax flattened")
+        }
+
+        // layer_order.txt: names, types, bottoms and top shapes of every layer we built that is
+        // not an automatic Split (splits depend on which consumers exist).
+        let order = try String(contentsOf: folder.appendingPathComponent("layer_order.txt"), encoding: .utf8)
+        var checked = 0
+        for line in order.split(separator: "\n") where !line.hasPrefix("#") {
+            let fields = line.split(separator: "\t").map(String.init)
+            guard fields.count >= 5, fields[2] != "Split", let index = net.indexOfLayer(named: fields[1]) else { continue }
+            XCTAssertEqual(net.layers[index].type, fields[2], "type of \(fields[1])")
+            for topField in fields[4].split(separator: " ") {
+                let parts = topField.split(separator: ":")
+                guard parts.count == 2, let blob = net.blob(named: String(parts[0])) else { continue }
+                let expected = parts[1].split(separator: "x").compactMap { Int($0) }
+                if blob.shape != expected && fields[2] != "DetectionOutput" {
+                    XCTFail("\(fields[1]) top \(parts[0]) has shape \(blob.shape), Caffe's \(expected)")
+                }
+            }
+            checked += 1
+        }
+        print("dsod300_deploy: checked \(checked) layers against layer_order.txt")
+        XCTAssertGreaterThan(checked, 400)
+        if removed.isEmpty {
+            let expectedNames = order.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: "\t")[1]) }
+            XCTAssertEqual(net.layerNames, expectedNames, "layer order including the automatic Splits")
+        }
+    }
+}
