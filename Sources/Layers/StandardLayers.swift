@@ -23,6 +23,7 @@ public enum Layers {
     /// Registers every layer type of this module into `registry`.
     public static func registerAll(into registry: inout LayerRegistry) {
         for layerClass in standardClasses { registry.register(layerClass) }
+        SSDLayers.register(into: &registry)
     }
 }
 
