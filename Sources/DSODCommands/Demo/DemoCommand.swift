@@ -82,7 +82,11 @@ struct DemoCommand: ParsableCommand {
         for split in ["trainval", "test"] {
             let lmdb = "\(synth)/\(split)_lmdb"
             if fm.fileExists(atPath: lmdb) { try fm.removeItem(atPath: lmdb) }
-            _ = try DatasetTools.createAnnoset(root: synth, listFile: "\(synth)/\(split).txt", output: lmdb, options: options)
+            // The root is prefixed to the list's paths as is (convert_annoset): it needs its slash.
+            let report = try DatasetTools.createAnnoset(root: synth + "/", listFile: "\(synth)/\(split).txt", output: lmdb, options: options)
+            guard report.written == (split == "test" ? test : train) else {
+                throw ValidationError("create-annoset wrote \(report.written) records to \(lmdb): \(report.skipped.prefix(3).joined(separator: "; "))")
+            }
         }
 
         say("3/7 generating DSOD_tiny's nets and solver (dsodgen DSOD_tiny)")
