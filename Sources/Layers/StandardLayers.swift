@@ -2,8 +2,12 @@ import Runtime
 
 /// The layer types of this module, registered by their Caffe type strings.
 public enum Layers {
-    /// Every standard layer class. SSD and data layers add themselves to this list in their own
-    /// files' families (Layers/SSD, Layers/Data).
+    /// Every layer class of the module: the standard families below, then the SSD layers
+    /// (`SSD/SSDLayerList.swift`) and the data layers (`Data/DataLayerList.swift`), each list
+    /// kept in its family's folder.
+    static var allClasses: [Layer.Type] { standardClasses + ssdClasses + dataClasses }
+
+    /// The standard Caffe layers DSOD uses.
     static let standardClasses: [Layer.Type] = [
         // Vision
         ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
@@ -20,7 +24,7 @@ public enum Layers {
 
     /// Registers every layer type of this module into `registry`.
     public static func registerAll(into registry: inout LayerRegistry) {
-        for layerClass in standardClasses { registry.register(layerClass) }
+        for layerClass in allClasses { registry.register(layerClass) }
     }
 }
 
