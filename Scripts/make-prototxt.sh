@@ -1,8 +1,9 @@
 #!/bin/sh
-# Regenerates prototxt/<script>/{train,test,deploy,solver}.prototxt for DSOD's six scripts with
-# the given dsodgen binary (`make prototxt`). HOME is fixed to /home/user, as for the reference
-# files, because the scripts write $HOME into DetectionOutput's output_directory; every other
-# path is the scripts' own or SSD's LMDB convention. ModelZooTests fails when these are stale.
+# Regenerates prototxt/<script>/{train,test,deploy,solver}.prototxt for DSOD's six scripts and
+# the demo's DSOD_tiny with the given dsodgen binary (`make prototxt`). HOME is fixed to
+# /home/user, as for the reference files, because the scripts write $HOME into DetectionOutput's
+# output_directory; every other path is the scripts' own or SSD's LMDB convention (DSOD_tiny's
+# are relative to the demo folder). ModelZooTests fails when these are stale.
 set -eu
 DSODGEN=${1:?usage: sh Scripts/make-prototxt.sh path/to/dsodgen}
 OUT=${2:-prototxt}
@@ -15,6 +16,7 @@ DSOD300_coco               DSOD300 --dataset coco
 GRP_DSOD320_pascal         GRP_DSOD320
 score_DSOD300_pascal       DSOD300 --score
 score_GRP_DSOD320_pascal   GRP_DSOD320 --score
+DSOD_tiny_synth            DSOD_tiny --dataset synth
 '
 
 echo "$SCRIPTS" | while read -r folder args; do

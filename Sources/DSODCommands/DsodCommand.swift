@@ -23,14 +23,18 @@ public struct DsodCommand: ParsableCommand {
 
     /// Every `dsod` subcommand, in the order `--help` lists them.
     static let subcommandList: [any ParsableCommand.Type] = [
+        DemoCommand.self,
         TrainCommand.self,
         ScoreCommand.self,
         DetectCommand.self,
-        InspectCommand.self,
-        ConvertCommand.self,
-        SynthDatasetCommand.self,
-        PlotCommand.self,
         ForwardCommand.self,
         TimeCommand.self,
+        InspectCommand.self,
+        ConvertCommand.self,
+        CreateAnnosetCommand.self,
+        GetImageSizeCommand.self,
+        CreateLabelmapCommand.self,
+        SynthDatasetCommand.self,
+        PlotCommand.self,
     ]
 }

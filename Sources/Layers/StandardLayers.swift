@@ -2,12 +2,8 @@ import Runtime
 
 /// The layer types of this module, registered by their Caffe type strings.
 public enum Layers {
-    /// Every layer class of the module: the standard families below, then the SSD layers
-    /// (`SSD/SSDLayerList.swift`) and the data layers (`Data/DataLayerList.swift`), each list
-    /// kept in its family's folder.
-    static var allClasses: [Layer.Type] { standardClasses + ssdClasses + dataClasses }
-
-    /// The standard Caffe layers DSOD uses.
+    /// Every standard layer class. SSD and data layers add themselves to this list in their own
+    /// files' families (Layers/SSD, Layers/Data).
     static let standardClasses: [Layer.Type] = [
         // Vision
         ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
@@ -20,11 +16,14 @@ public enum Layers {
         PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
         // Loss
         SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
+        // Data
+        AnnotatedDataLayer.self, DataLayer.self,
     ]
 
     /// Registers every layer type of this module into `registry`.
     public static func registerAll(into registry: inout LayerRegistry) {
-        for layerClass in allClasses { registry.register(layerClass) }
+        for layerClass in standardClasses { registry.register(layerClass) }
+        SSDLayers.register(into: &registry)
     }
 }
 

@@ -30,7 +30,7 @@ final class DsodgenCommandTests: XCTestCase {
             return XCTFail("no SCRIPTS block in make-prototxt.sh")
         }
         let lines = block.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }.filter { !$0.isEmpty }
-        XCTAssertEqual(lines.map { $0[0] }, DSODScript.originalScripts(home: "/h").map(\.scriptName))
+        XCTAssertEqual(lines.map { $0[0] }, DSODScript.committedScripts(home: "/h").map(\.scriptName))
         for words in lines {
             for phase in DSODPhase.allCases {
                 let text = try command(Array(words.dropFirst()) + ["--phase", phase.rawValue]).render(home: "/home/user")
@@ -108,6 +108,54 @@ final class DsodgenCommandTests: XCTestCase {
         let permissions = try FileManager.default.attributesOfItem(atPath: jobFile)[.posixPermissions] as? Int
         XCTAssertEqual(permissions, 0o700)
         XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/models/DSOD300/VOC0712/DSOD300_300x300"), "snapshot folder")
+    }
+
+    /// DSOD_tiny: synth by default; --out-dir writes the demo's flat layout (no copies) and a job
+    /// script that trains in the folder.
+    func testTinyOutDirIsFlat() throws {
+        let cmd = try command(["DSOD_tiny", "--out-dir", folder])
+        let written = try cmd.writeJob(root: folder, home: "/home/user")
+        let job = try DSODJob(script: try cmd.script(home: "/home/user"))
+        XCTAssertEqual(job.script.dataset, .synth)
+        let root = URL(fileURLWithPath: folder).standardizedFileURL.path
+        XCTAssertEqual(written, ["train", "test", "deploy", "solver"].map { "\(root)/\($0).prototxt" } + ["\(root)/DSOD_tiny_synth.sh"])
+        for phase in DSODPhase.allCases {
+            XCTAssertEqual(try String(contentsOfFile: "\(folder!)/\(phase.rawValue).prototxt", encoding: .utf8), job.text(for: phase))
+        }
+        XCTAssertEqual(try String(contentsOfFile: "\(folder!)/DSOD_tiny_synth.sh", encoding: .utf8),
+                       "cd \(root)\ndsod train \\\n--solver=\"solver.prototxt\" \\\n2>&1 | tee DSOD_tiny_synth.log\n")
+        var isFolder: ObjCBool = false
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder + "/snapshots", isDirectory: &isFolder) && isFolder.boolValue)
+    }
+
+    /// The demo's flags: paths, iterations, rate, batch, test set.
+    func testTinyFlags() throws {
+        let cmd = try command([
+            "DSOD_tiny", "--train-lmdb", "lmdb/train", "--test-lmdb", "lmdb/test", "--label-map", "labels.prototxt",
+            "--name-size", "sizes.txt", "--max-iter", "3000", "--base-lr", "0.05", "--batch-size", "4",
+            "--num-test-image", "60", "--test-batch-size", "20",
+        ])
+        let job = try DSODJob(script: try cmd.script(home: "/h"))
+        XCTAssertEqual([job.train.layer[0].dataParam.source, job.test.layer[0].dataParam.source], ["lmdb/train", "lmdb/test"])
+        XCTAssertEqual(job.train.layer[0].annotatedDataParam.labelMapFile, "labels.prototxt")
+        XCTAssertEqual(job.test.layer.last?.detectionEvaluateParam.nameSizeFile, "sizes.txt")
+        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [3000, 3000, 3000, 1])
+        XCTAssertEqual(job.solver.stepvalue, [2000, 2500])
+        XCTAssertEqual(job.solver.baseLr, 0.05)
+        XCTAssertEqual(job.solver.testIter, [3])
+        XCTAssertEqual([job.train.layer[0].dataParam.batchSize, job.test.layer[0].dataParam.batchSize], [4, 20])
+        XCTAssertEqual(try command(["DSOD_tiny", "--phase", "solver"]).render(home: "/h"),
+                       try String(contentsOf: TestPaths.repoRoot.appendingPathComponent("prototxt/DSOD_tiny_synth/solver.prototxt"), encoding: .utf8))
+        for (arguments, expected) in [
+            (["DSOD_tiny", "--max-iter", "0"], "--max-iter must be positive"),
+            (["DSOD_tiny", "--base-lr", "0"], "--base-lr must be a positive number"),
+            (["DSOD_tiny", "--test-batch-size", "0"], "--test-batch-size must be positive"),
+            (["DSOD_tiny", "--num-test-image", "0"], "--num-test-image must be positive"),
+        ] {
+            XCTAssertThrowsError(try command(arguments), "\(arguments)") { error in
+                XCTAssertTrue(DsodgenCommand.message(for: error).contains(expected), "\(arguments): \(DsodgenCommand.message(for: error))")
+            }
+        }
     }
 
     /// A score job needs a snapshot, found as the score script finds it, or given.

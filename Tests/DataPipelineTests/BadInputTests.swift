@@ -79,7 +79,9 @@ final class BadInputTests: XCTestCase {
     func testPNGAndCorruptJPEGDatums() throws {
         let png = Data([0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13])
         let datum = DatumRecord(channels: 3, height: 2, width: 2, encoded: true, data: png)
-        assertError(try datum.decodeImage(.color, location: "db key \"k\""), contains: ["key \"k\"", "PNG", "only JPEG"])
+        assertError(try datum.decodeImage(.color, location: "db key \"k\""), contains: ["key \"k\"", "corrupt PNG"])
+        let gif = DatumRecord(channels: 3, height: 2, width: 2, encoded: true, data: Data("GIF89a....".utf8))
+        assertError(try gif.decodeImage(.color, location: "db key \"g\""), contains: ["key \"g\"", "GIF", "only JPEG and PNG"])
         let jpeg = try Data(contentsOf: LMDBGolden.root.appendingPathComponent("voc_mini/JPEGImages/chelsea.jpg"))
         let broken = DatumRecord(channels: 3, height: 300, width: 451, encoded: true, data: jpeg.prefix(600))
         assertError(try broken.decodeImage(.color, location: "db key \"k2\""), contains: ["key \"k2\"", "corrupt JPEG"])

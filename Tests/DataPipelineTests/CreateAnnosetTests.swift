@@ -106,23 +106,27 @@ final class CreateAnnosetTests: XCTestCase {
     }
 
     /// XML quirks: boxes by the XML size, unclipped, int parsing, difficult only for "1",
-    /// groups by first appearance, .JPEG stored verbatim; a PNG source is reported clearly.
+    /// groups by first appearance, .JPEG stored verbatim, the PNG decoded and re-encoded as JPEG:
+    /// every value equals Caffe's quirks LMDB byte for byte.
     func testXMLQuirksMatchCaffe() throws {
-        var options = Self.vocOptions
-        options.labelMapFile = LMDBGolden.path("voc_mini/labelmap_voc.prototxt")
         let out = scratch.appendingPathComponent("quirks_lmdb").path
         let report = try DatasetTools.createAnnoset(root: LMDBGolden.path("create_annoset/quirks") + "/",
                                                     listFile: LMDBGolden.path("create_annoset/quirks/list.txt"),
-                                                    output: out, options: options)
-        XCTAssertEqual(report.skipped, ["JPEGImages/q_png.png"])
-        XCTAssertTrue(report.warnings.contains { $0.contains("PNG") }, "\(report.warnings)")
+                                                    output: out, options: Self.vocOptions)
+        XCTAssertEqual(report.written, 4)
+        XCTAssertTrue(report.skipped.isEmpty)
         XCTAssertTrue(report.warnings.contains { $0.contains("inconsistent image height") })
+        XCTAssertTrue(report.warnings.contains { $0.contains("exceeds image boundary") })
         let expected = try XCTUnwrap(try LMDBGolden.json("create_annoset/quirks/records.json")["records"] as? [[String: Any]])
         let cursor = try LMDBReader(path: out).makeCursor()
-        XCTAssertEqual(cursor.entries, 3)
-        for entry in expected where (entry["key"] as? String)?.hasSuffix(".png") == false {
+        let caffe = try LMDBReader(path: LMDBGolden.path("create_annoset/quirks/lmdb")).makeCursor()
+        XCTAssertEqual(cursor.entries, 4)
+        for entry in expected {
             let record = try cursor.read()
+            let theirs = try caffe.read()
             XCTAssertEqual(record.key, entry["key"] as? String)
+            XCTAssertEqual(record.key, theirs.key)
+            XCTAssertEqual(SHA256.hex(record.value), SHA256.hex(theirs.value), record.key)
             let a = try RecordDecoder.annotated(record.value, key: record.key, source: out)
             let datum = try XCTUnwrap(entry["datum"] as? [String: Any])
             XCTAssertEqual(a.datum.channels, datum["channels"] as? Int)
@@ -146,6 +150,20 @@ final class CreateAnnosetTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A missing image is skipped with a warning (its line number is still used up in the keys);
+    /// a missing annotation file gives an image without boxes, as convert_annoset does.
+    func testMissingImageIsSkippedAndMissingAnnotationGivesNoBoxes() throws {
+        let list = scratch.appendingPathComponent("list.txt")
+        try "JPEGImages/nope.jpg Annotations/astronaut.xml\nJPEGImages/chelsea.jpg Annotations/none.xml\n".write(to: list, atomically: true, encoding: .utf8)
+        let out = scratch.appendingPathComponent("partial").path
+        let report = try DatasetTools.createAnnoset(root: LMDBGolden.path("voc_mini") + "/", listFile: list.path, output: out, options: Self.vocOptions)
+        XCTAssertEqual(report.skipped, ["JPEGImages/nope.jpg"])
+        XCTAssertTrue(report.warnings.contains { $0.contains("nope.jpg") && $0.contains("no such image file") }, "\(report.warnings)")
+        let record = try LMDBReader(path: out).makeCursor().read()
+        XCTAssertEqual(record.key, "00000001_JPEGImages/chelsea.jpg")
+        XCTAssertTrue(try RecordDecoder.annotated(record.value, key: record.key, source: out).groups.isEmpty)
     }
 
     func testExistingOutputIsRefused() throws {

@@ -187,6 +187,27 @@ final class RandomStatsTests: XCTestCase {
         }
     }
 
+    /// SampleBBox with DSOD's samplers: Caffe's float sqrt makes a crop 1.00000012 wide in about
+    /// 5 of 1000 draws (and then aborts); the same arithmetic here overshoots at that rate, and
+    /// the sampled boxes are clamped inside the image.
+    func testSampledCropsStayInsideTheImage() throws {
+        let layer = try CaffeFiles.readNet(LMDBGolden.path("random_stats/net_dsod_train.prototxt")).layer[0]
+        let sampler = try BatchSamplerSpec(layer.annotatedDataParam.batchSampler[6], location: "s")
+        var rng = CaffeRandom(seed: 3)
+        var overshoots = 0
+        let n = 200_000
+        for _ in 0..<n {
+            let size = BatchSamplerSpec.cropSize(scale: rng.uniform(sampler.minScale, sampler.maxScale),
+                                                 aspect: rng.uniform(sampler.minAspectRatio, sampler.maxAspectRatio))
+            if size.width > 1 || size.height > 1 { overshoots += 1 }
+        }
+        assertRate(Double(overshoots) / Double(n), n: n, caffe: 0.005263, caffeN: 20_000_000, "crops wider than the image")
+        for _ in 0..<20_000 {
+            let box = sampler.sampleBox(&rng)
+            XCTAssertTrue(box.xmin >= 0 && box.ymin >= 0 && box.xmax - box.xmin <= 1 && box.ymax - box.ymin <= 1, "\(box)")
+        }
+    }
+
     /// Expansion through the layer: about half the images expanded, canvas filled with the mean
     /// (exact zeros after subtraction), boxes shrunk by the ratio (1..4).
     func testExpansionThroughTheLayer() throws {

@@ -5,6 +5,7 @@ import ModelZoo
 /// What a DSOD script does on disk, with `root` as the Caffe root it runs in: the four prototxt
 /// files in `save_dir`, copies of them in `job_dir`, and the job script `job_dir/<model>.sh`
 /// (mode 0700). It does not start the job (the scripts' `run_soon`) or copy a `.py` file.
+/// In the demo's flat layout (`synth`) both folders are `root` itself, so nothing is copied.
 enum DsodgenJobWriter {
     struct Failure: Error, CustomStringConvertible {
         let description: String
@@ -47,10 +48,12 @@ enum DsodgenJobWriter {
         for (phase, path) in files {
             let data = Data(job.text(for: phase).utf8)
             try CaffeFiles.writeAtomically(data, to: url(path).path)
+            written.append(url(path).path)
+            guard script.jobDir != script.saveDir else { continue }
             // shutil.copy(<file>, job_dir)
             let copy = url(script.jobDir).appendingPathComponent((path as NSString).lastPathComponent).path
             try CaffeFiles.writeAtomically(data, to: copy)
-            written += [url(path).path, copy]
+            written.append(copy)
         }
 
         let jobFile = url(script.jobFile).path

@@ -63,7 +63,8 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
             let boxes = firstRecord.groups.reduce(0) { $0 + $1.annotations.count }
             initialLabelShape = [1, 1, max(boxes, 1), 8]
         } else {
-            initialLabelShape = [batchSize]
+            // Records without a type: one class label per item, shaped [N, 1, 1, 1] (label_shape(4, 1)).
+            initialLabelShape = [batchSize, 1, 1, 1]
         }
     }
 
@@ -75,14 +76,18 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
     /// size and components (native decode: 3 channels if more than one component, else 1).
     static func headerShape(_ datum: DatumRecord, transformer: DataTransformer, location: String) throws -> [Int] {
         if datum.encoded {
-            let info = try JPEGCodec.header(datum.data, source: location)
+            let info = try JPEGCodec.imageHeader(datum.data, source: location)
             let channels: Int
             switch transformer.config.decodeMode {
             case .color: channels = 3
             case .gray: channels = 1
-            case .native: channels = info.components > 1 ? 3 : 1
+            case .native: channels = info.channels
             }
-            return try transformer.outputShape(channels: channels, height: info.height, width: info.width, location: location)
+            var (width, height) = (info.width, info.height)
+            if transformer.config.decodeMode != .native {
+                (width, height) = try JPEGCodec.orientedSize(datum.data, source: location)
+            }
+            return try transformer.outputShape(channels: channels, height: height, width: width, location: location)
         }
         return try transformer.outputShape(.raw(datum), location: location)
     }
@@ -153,7 +158,7 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
             }
         }
         if !hasAnnotationType {
-            return DataBatch(data: data, dataShape: topShape, label: classLabels, labelShape: [batchSize], keys: keys)
+            return DataBatch(data: data, dataShape: topShape, label: classLabels, labelShape: [batchSize, 1, 1, 1], keys: keys)
         }
         if boxCount == 0 {
             // A batch without any box gets one row of -1 (caffe_set(8, -1, ...)).

@@ -59,8 +59,9 @@ public enum AnnotationReaders {
                         throw DataPipelineError(path, "unknown name \"\(field.text)\": not in the label map")
                     }
                     add(NormalizedBox(xmin: 0, ymin: 0, xmax: 0, ymax: 0), label: label, to: &groups)
-                    let g = groups.firstIndex { $0.label == label }!
-                    current = (g, groups[g].annotations.count - 1)
+                    if let g = groups.firstIndex(where: { $0.label == label }) {
+                        current = (g, groups[g].annotations.count - 1)
+                    }
                 case "difficult":
                     difficult = field.text == "1"
                 case "bndbox":

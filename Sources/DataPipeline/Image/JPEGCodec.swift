@@ -31,7 +31,7 @@ public enum JPEGCodec {
                              &width, &height, &components, &message)
         }
         if status != 0 {
-            throw DataPipelineError(source, "corrupt JPEG: \(String(cString: message))")
+            throw DataPipelineError(source, "corrupt JPEG: \(cMessage(message))")
         }
         return (Int(width), Int(height), Int(components))
     }
@@ -41,6 +41,10 @@ public enum JPEGCodec {
         let info = try header(bytes, source: source)
         guard info.width > 0, info.height > 0 else {
             throw DataPipelineError(source, "JPEG with an empty image (\(info.width)x\(info.height))")
+        }
+        // OpenCV refuses images above CV_IO_MAX_IMAGE_PIXELS (2^30) as well.
+        guard info.width * info.height <= 1 << 30 else {
+            throw DataPipelineError(source, "JPEG of \(info.width)x\(info.height) pixels is larger than 2^30 pixels")
         }
         let channels: Int
         switch mode {
@@ -57,9 +61,18 @@ public enum JPEGCodec {
             }
         }
         if status != 0 {
-            throw DataPipelineError(source, "corrupt JPEG: \(String(cString: message))")
+            throw DataPipelineError(source, "corrupt JPEG: \(cMessage(message))")
         }
-        return ByteImage(height: info.height, width: info.width, channels: channels, pixels: pixels)
+        let image = ByteImage(height: info.height, width: info.width, channels: channels, pixels: pixels)
+        // imdecode rotates by the EXIF orientation for every flag but IMREAD_UNCHANGED.
+        return mode == .native ? image : EXIFOrientation.apply(EXIFOrientation.orientation(of: bytes), to: image)
+    }
+
+    /// Decodes JPEG or PNG bytes (by their signature) as `cv::imdecode`; other formats get an
+    /// error naming them.
+    public static func decodeAny(_ bytes: Data, mode: DecodeMode, source: String) throws -> ByteImage {
+        if PNGDecoder.looksLikePNG(bytes) { return try PNGDecoder.decode(bytes, mode: mode, source: source) }
+        return try decode(bytes, mode: mode, source: source)
     }
 
     /// Encodes as `cv::imencode(".jpg", image)` with OpenCV's defaults (quality 95, baseline,
@@ -80,7 +93,7 @@ public enum JPEGCodec {
         }
         defer { dsod_jpeg_free(out) }
         guard status == 0, let buffer = out else {
-            throw DataPipelineError("JPEG encoder", String(cString: message))
+            throw DataPipelineError("JPEG encoder", cMessage(message))
         }
         return Data(bytes: buffer, count: Int(size))
     }
@@ -95,6 +108,36 @@ public enum JPEGCodec {
         else if head.starts(with: [0x49, 0x49, 0x2A]) || head.starts(with: [0x4D, 0x4D, 0x00, 0x2A]) { kind = "a TIFF image" }
         else if bytes.isEmpty { kind = "empty" }
         else { kind = "not a JPEG (first bytes \(head.map { String(format: "%02x", $0) }.joined(separator: " ")))" }
-        return DataPipelineError(source, "encoded image is \(kind); only JPEG is supported")
+        return DataPipelineError(source, "encoded image is \(kind); only JPEG and PNG are supported")
+    }
+}
+
+/// The NUL-terminated text in a C buffer.
+func cMessage(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+extension JPEGCodec {
+    /// Width, height and native channel count from a JPEG or PNG header (for batch shapes
+    /// without decoding the pixels).
+    public static func imageHeader(_ bytes: Data, source: String) throws -> (width: Int, height: Int, channels: Int) {
+        if PNGDecoder.looksLikePNG(bytes) {
+            let b = [UInt8](bytes.prefix(26))
+            guard b.count == 26 else { throw DataPipelineError(source, "corrupt PNG: truncated header") }
+            func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
+            let colorType = Int(b[25])
+            return (be32(16), be32(20), colorType == 0 || colorType == 4 ? 1 : 3)
+        }
+        let info = try header(bytes, source: source)
+        return (info.width, info.height, info.components > 1 ? 3 : 1)
+    }
+
+    /// Width and height as `imread`/`imdecode` with a colour or gray flag return them: swapped
+    /// for EXIF orientations 5...8.
+    public static func orientedSize(_ bytes: Data, source: String) throws -> (width: Int, height: Int) {
+        let info = try imageHeader(bytes, source: source)
+        if looksLikeJPEG(bytes), (5...8).contains(EXIFOrientation.orientation(of: bytes)) { return (info.height, info.width) }
+        return (info.width, info.height)
     }
 }

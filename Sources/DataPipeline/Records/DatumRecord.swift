@@ -84,7 +84,7 @@ public struct DatumRecord: Equatable, Sendable {
     /// Decodes an encoded datum (`DecodeDatumToCVMat` / `DecodeDatumToCVMatNative`).
     public func decodeImage(_ mode: DecodeMode, location: String) throws -> ByteImage {
         guard encoded else { throw DataPipelineError(location, "datum is not encoded") }
-        return try JPEGCodec.decode(data, mode: mode, source: location)
+        return try JPEGCodec.decodeAny(data, mode: mode, source: location)
     }
 
     /// Raw byte pixels as an interleaved image (CHW → HWC); nil for float data.
@@ -103,110 +103,5 @@ public struct DatumRecord: Equatable, Sendable {
             }
         }
         return ByteImage(height: h, width: w, channels: c, pixels: pixels)
-    }
-}
-
-/// Caffe's `AnnotatedDatum` as a plain value.
-public struct AnnotatedRecord: Equatable, Sendable {
-    public var datum: DatumRecord
-    /// True when the record carries `type: BBOX` (Caffe's `has_type()`).
-    public var hasBoxType: Bool
-    public var groups: [AnnotationGroup]
-
-    public init(datum: DatumRecord, hasBoxType: Bool = true, groups: [AnnotationGroup] = []) {
-        self.datum = datum
-        self.hasBoxType = hasBoxType
-        self.groups = groups
-    }
-
-    public init(_ a: Caffe_AnnotatedDatum) {
-        datum = DatumRecord(a.datum)
-        hasBoxType = a.hasType
-        groups = a.annotationGroup.map { g in
-            AnnotationGroup(label: g.groupLabel, annotations: g.annotation.map { an in
-                let b = an.bbox
-                return BoxAnnotation(instanceID: an.instanceID, box: NormalizedBox(
-                    xmin: b.xmin, ymin: b.ymin, xmax: b.xmax, ymax: b.ymax, difficult: b.difficult,
-                    size: b.hasSize ? b.size : nil))
-            })
-        }
-    }
-
-    /// The proto form as `convert_annoset` writes it (type BBOX, groups in order).
-    public var proto: Caffe_AnnotatedDatum {
-        var a = Caffe_AnnotatedDatum()
-        a.datum = datum.proto
-        if hasBoxType { a.type = .bbox }
-        a.annotationGroup = groups.map { g in
-            var pg = Caffe_AnnotationGroup()
-            pg.groupLabel = g.label
-            pg.annotation = g.annotations.map { an in
-                var pa = Caffe_Annotation()
-                pa.instanceID = an.instanceID
-                var b = Caffe_NormalizedBBox()
-                b.xmin = an.box.xmin
-                b.ymin = an.box.ymin
-                b.xmax = an.box.xmax
-                b.ymax = an.box.ymax
-                b.difficult = an.box.difficult
-                if let size = an.box.size { b.size = size }
-                pa.bbox = b
-                return pa
-            }
-            return pg
-        }
-        return a
-    }
-
-    /// Every box in group order, then annotation order (`GroupObjectBBoxes`).
-    public var allBoxes: [NormalizedBox] { groups.flatMap { $0.annotations.map(\.box) } }
-}
-
-/// Parsing LMDB values into records, with errors that name the database and key.
-public enum RecordDecoder {
-    /// An `AnnotatedDatum`; a plain `Datum` or anything else gets an error naming the key.
-    public static func annotated(_ value: Data, key: String, source: String) throws -> AnnotatedRecord {
-        let location = "\(source) key \"\(key)\""
-        let proto: Caffe_AnnotatedDatum
-        do {
-            proto = try Caffe_AnnotatedDatum(serializedBytes: value)
-        } catch {
-            if let d = try? Caffe_Datum(serializedBytes: value), d.hasChannels || d.hasData || d.hasEncoded {
-                throw DataPipelineError(location, "the record is a Datum (classification data), not an AnnotatedDatum; use a Data layer or create the LMDB with convert_annoset/create-annoset")
-            }
-            throw DataPipelineError(location, "the record is not an AnnotatedDatum (protobuf parse failed: \(error))")
-        }
-        guard proto.hasDatum else {
-            if let d = try? Caffe_Datum(serializedBytes: value), d.hasChannels || d.hasEncoded {
-                throw DataPipelineError(location, "the record is a Datum (classification data), not an AnnotatedDatum; use a Data layer or create the LMDB with convert_annoset/create-annoset")
-            }
-            throw DataPipelineError(location, "the record is not an AnnotatedDatum: it has no datum")
-        }
-        let record = AnnotatedRecord(proto)
-        try record.datum.validate(location)
-        return record
-    }
-
-    /// A `Datum`; an `AnnotatedDatum` or anything else gets an error naming the key.
-    public static func datum(_ value: Data, key: String, source: String) throws -> DatumRecord {
-        let location = "\(source) key \"\(key)\""
-        let proto: Caffe_Datum
-        do {
-            proto = try Caffe_Datum(serializedBytes: value)
-        } catch {
-            if let a = try? Caffe_AnnotatedDatum(serializedBytes: value), a.hasDatum {
-                throw DataPipelineError(location, "the record is an AnnotatedDatum (detection data), not a Datum; use an AnnotatedData layer")
-            }
-            throw DataPipelineError(location, "the record is not a Datum (protobuf parse failed: \(error))")
-        }
-        guard proto.hasChannels || proto.hasData || proto.hasEncoded || !proto.floatData.isEmpty else {
-            if let a = try? Caffe_AnnotatedDatum(serializedBytes: value), a.hasDatum {
-                throw DataPipelineError(location, "the record is an AnnotatedDatum (detection data), not a Datum; use an AnnotatedData layer")
-            }
-            throw DataPipelineError(location, "the record is not a Datum: no channels, data or encoded field")
-        }
-        let record = DatumRecord(proto)
-        try record.validate(location)
-        return record
     }
 }

@@ -39,14 +39,22 @@ public struct BatchSamplerSpec: Equatable, Sendable {
     /// inside the image, so width and height are clamped to 1.
     public func sampleBox(_ rng: inout CaffeRandom) -> NormalizedBox {
         let scale = rng.uniform(minScale, maxScale)
-        var aspect = rng.uniform(minAspectRatio, maxAspectRatio)
-        aspect = max(aspect, Float(pow(Double(scale), 2)))
-        aspect = min(aspect, Float(1 / pow(Double(scale), 2)))
-        let width = min(scale * aspect.squareRoot(), 1)
-        let height = min(scale / aspect.squareRoot(), 1)
+        let aspect = rng.uniform(minAspectRatio, maxAspectRatio)
+        let size = Self.cropSize(scale: scale, aspect: aspect)
+        let width = min(size.width, 1)
+        let height = min(size.height, 1)
         let wOff = rng.uniform(0, 1 - width)
         let hOff = rng.uniform(0, 1 - height)
         return NormalizedBox(xmin: wOff, ymin: hOff, xmax: wOff + width, ymax: hOff + height)
+    }
+
+    /// SampleBBox's crop size before the clamp, in Caffe's float arithmetic: the aspect is kept
+    /// within [scale², 1/scale²] (computed in double, stored as float), then width =
+    /// scale · sqrtf(aspect) and height = scale / sqrtf(aspect), which can exceed 1 by an ulp.
+    public static func cropSize(scale: Float, aspect: Float) -> (width: Float, height: Float) {
+        var aspect = max(aspect, Float(pow(Double(scale), 2)))
+        aspect = min(aspect, Float(1 / pow(Double(scale), 2)))
+        return (scale * aspect.squareRoot(), scale / aspect.squareRoot())
     }
 
     /// `SatisfySampleConstraint`: true without constraints; otherwise some object box must meet

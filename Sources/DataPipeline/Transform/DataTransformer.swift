@@ -117,21 +117,24 @@ public struct DataTransformer: Sendable {
             }
         }
         img.pixels.withUnsafeBufferPointer { px in
-            for h in 0..<height {
-                let row = (hOff + h) * imgWidth * channels
-                for w in 0..<width {
-                    let wIdx = mirror ? width - 1 - w : w
-                    let base = row + (wOff + w) * channels
-                    for c in 0..<channels {
-                        let pixel = Float(px[base + c])
-                        let top = (c * height + h) * width + wIdx
-                        if let blob = config.meanBlob {
-                            let meanIndex = (c * imgHeight + hOff + h) * imgWidth + wOff + wIdx
-                            out[top] = (pixel - blob.values[meanIndex]) * scale
-                        } else if !means.isEmpty {
-                            out[top] = (pixel - means[c]) * scale
-                        } else {
-                            out[top] = pixel * scale
+            let meanValues = config.meanBlob?.values ?? []
+            let hasBlob = config.meanBlob != nil, hasMeans = !means.isEmpty
+            meanValues.withUnsafeBufferPointer { blob in
+                for h in 0..<height {
+                    let row = (hOff + h) * imgWidth * channels
+                    for w in 0..<width {
+                        let wIdx = mirror ? width - 1 - w : w
+                        let base = row + (wOff + w) * channels
+                        for c in 0..<channels {
+                            let pixel = Float(px[base + c])
+                            let top = (c * height + h) * width + wIdx
+                            if hasBlob {
+                                out[top] = (pixel - blob[(c * imgHeight + hOff + h) * imgWidth + wOff + wIdx]) * scale
+                            } else if hasMeans {
+                                out[top] = (pixel - means[c]) * scale
+                            } else {
+                                out[top] = pixel * scale
+                            }
                         }
                     }
                 }
@@ -150,6 +153,7 @@ public struct DataTransformer: Sendable {
         if config.cropSize == 0 && (config.cropH > 0 || config.cropW > 0) {
             throw DataPipelineError(location, "crop_h/crop_w only apply to encoded datums; raw datums use crop_size")
         }
+        try datum.validate(location)
         let channels = datum.channels, dh = datum.height, dw = datum.width
         guard shape.count == 3, shape[0] == channels else {
             throw DataPipelineError(location, "the datum has \(channels) channel(s), the batch was shaped for \(shape.first ?? 0)")

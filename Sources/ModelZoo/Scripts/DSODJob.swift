@@ -58,6 +58,8 @@ public struct DSODJob: Sendable {
             try Gated_module(net, channelNums: script.channelNums, fromLayers: script.gateSourceLayers)
         case .dsod512:
             try DSOD512_V3_Body(net, fromLayer: "data")
+        case .dsodTiny:
+            try DSOD_tiny_Body(net, fromLayer: "data")
         }
         var head = MultiBoxHeadSettings(numClasses: script.numClasses, fromLayers: script.mboxSourceLayers,
                                         minSizes: priorSizes.min.map { [$0] })
@@ -170,23 +172,26 @@ public struct DSODJob: Sendable {
     }
 
     private static func detectionOutputParam(_ script: DSODScript) -> ParamDict {
-        [
+        var param: ParamDict = [
             "num_classes": .int(script.numClasses),
             "share_location": .bool(script.shareLocation),
             "background_label_id": .int(script.backgroundLabelID),
             "nms_param": ["nms_threshold": 0.45, "top_k": 400],
-            "save_output_param": [
+            "keep_top_k": 200,
+            "confidence_threshold": 0.01,
+            "code_type": .enumValue(script.codeType),
+        ]
+        if script.saveDetections {
+            param["save_output_param"] = [
                 "output_directory": .string(script.outputResultDir),
                 "output_name_prefix": .string(script.outputNamePrefix),
                 "output_format": .string(script.outputFormat),
                 "label_map_file": .string(script.labelMapFile),
                 "name_size_file": .string(script.nameSizeFile),
                 "num_test_image": .int(script.numTestImage),
-            ],
-            "keep_top_k": 200,
-            "confidence_threshold": 0.01,
-            "code_type": .enumValue(script.codeType),
-        ]
+            ]
+        }
+        return param
     }
 
     // MARK: - The solver
@@ -196,7 +201,7 @@ public struct DSODJob: Sendable {
         solver.trainNet = script.trainNetFile
         solver.testNet = [script.testNetFile]
         solver.snapshotPrefix = script.snapshotPrefix
-        solver.baseLr = Float(script.solverBaseLR(batchSizePerDevice: split.batchSizePerDevice))
+        solver.baseLr = Float(script.solverBaseLROverride ?? script.solverBaseLR(batchSizePerDevice: split.batchSizePerDevice))
         solver.weightDecay = 0.0005
         solver.lrPolicy = "multistep"
         solver.stepvalue = script.stepvalue.map { Int32(clamping: $0) }

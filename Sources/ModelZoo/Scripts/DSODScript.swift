@@ -3,6 +3,12 @@ public enum DSODModel: String, CaseIterable, Sendable {
     case dsod300 = "DSOD300"
     case grpDSOD320 = "GRP_DSOD320"
     case dsod512 = "DSOD512"
+    /// A small DSOD for the CPU demo (`DSOD_tiny_Body`, 160x160); not one of DSOD's models.
+    case dsodTiny = "DSOD_tiny"
+
+    /// The dataset `dsodgen` uses when `--dataset` is not given: the demo's for DSOD_tiny, VOC07+12
+    /// for DSOD's own models.
+    public var defaultDataset: DSODDataset { self == .dsodTiny ? .synth : .voc0712 }
 }
 
 /// The datasets of DSOD's scripts: `DSOD300_pascal.py` (VOC07+12 trainval), `DSOD300_pascal++.py`
@@ -11,6 +17,9 @@ public enum DSODDataset: String, CaseIterable, Sendable {
     case voc0712
     case voc0712plus
     case coco
+    /// `dsod synth-dataset`'s shapes (5 classes), the README's demo: paths inside the demo folder,
+    /// a short CPU schedule, lighter augmentation, a flat folder layout (see docs/models.md).
+    case synth
 
     /// The dataset's name inside the scripts' paths and model names.
     public var folderName: String {
@@ -18,6 +27,7 @@ public enum DSODDataset: String, CaseIterable, Sendable {
         case .voc0712: return "VOC0712"
         case .voc0712plus: return "VOC0712Plus"
         case .coco: return "coco"
+        case .synth: return "synth"
         }
     }
 }
@@ -31,7 +41,8 @@ public enum DSODDataset: String, CaseIterable, Sendable {
 /// `DSODScript(model:dataset:score:home:)` gives one of the six scripts for
 /// (DSOD300, voc0712 / voc0712plus / coco), (GRP_DSOD320, voc0712), each with or without `score`
 /// where a score script exists; every other combination applies the same differences to the
-/// other models (see docs/dsodgen.md).
+/// other models (see docs/dsodgen.md). The `synth` dataset is the README's demo rather than a
+/// script: DSOD_tiny's default, with its own paths, augmentation and solver (docs/models.md).
 public struct DSODScript: Sendable, Equatable {
     public var model: DSODModel
     public var dataset: DSODDataset
@@ -51,6 +62,9 @@ public struct DSODScript: Sendable, Equatable {
     public var useBatchNorm = true
     public var lrMult: Double = 1
     public var baseLR: Double
+    /// The solver's `base_lr` as written, instead of `baseLR` scaled as the scripts scale it
+    /// (the demo's 0.02; `dsodgen --base-lr`).
+    public var solverBaseLROverride: Double?
 
     // Names and paths.
     public var jobName: String
@@ -111,6 +125,9 @@ public struct DSODScript: Sendable, Equatable {
     public var snapshotAfterTrain: Bool
 
     // DetectionOutput.
+    /// Whether DetectionOutput writes the detections (`save_output_param`) for the official
+    /// evaluation tools; the demo only needs DetectionEvaluate's mAP.
+    public var saveDetections = true
     public var outputNamePrefix: String
     public var outputFormat: String
 
@@ -122,6 +139,7 @@ public struct DSODScript: Sendable, Equatable {
         case .voc0712: datasetPart = "pascal"
         case .voc0712plus: datasetPart = "pascal++"
         case .coco: datasetPart = "coco"
+        case .synth: datasetPart = "synth"
         }
         return (score ? "score_" : "") + "\(model.rawValue)_\(datasetPart)"
     }
@@ -136,8 +154,9 @@ public struct DSODScript: Sendable, Equatable {
 
     /// The settings of the script for `model` on `dataset` (its score variant with `score`),
     /// with `$HOME` as `home`. LMDB sources follow SSD's `examples/<dataset>/` convention instead
-    /// of the authors' absolute paths.
-    public init(model: DSODModel, dataset: DSODDataset = .voc0712, score: Bool = false, home: String) {
+    /// of the authors' absolute paths. Without a dataset, the model's `defaultDataset`.
+    public init(model: DSODModel, dataset: DSODDataset? = nil, score: Bool = false, home: String) {
+        let dataset = dataset ?? model.defaultDataset
         self.model = model
         self.dataset = dataset
         self.score = score
@@ -146,6 +165,7 @@ public struct DSODScript: Sendable, Equatable {
         case .dsod300: resizeWidth = 300
         case .grpDSOD320: resizeWidth = 320
         case .dsod512: resizeWidth = 512
+        case .dsodTiny: resizeWidth = 160
         }
         resizeHeight = resizeWidth
         let resize = "\(resizeWidth)x\(resizeHeight)"
@@ -160,9 +180,18 @@ public struct DSODScript: Sendable, Equatable {
         case .coco:
             trainData = "examples/coco/coco_train_lmdb"
             testData = "examples/coco/coco_minival_lmdb"
+        case .synth:
+            // Relative to the demo folder, which training runs in (see docs/models.md).
+            trainData = "synth/trainval_lmdb"
+            testData = "synth/test_lmdb"
         }
-        batchSampler = DSODScript.ssdBatchSamplers
-        trainTransformParam = DSODScript.trainTransform(width: resizeWidth, height: resizeHeight, forceColor: dataset == .coco)
+        if dataset == .synth {
+            batchSampler = DSODScript.demoBatchSamplers
+            trainTransformParam = DSODScript.demoTrainTransform(width: resizeWidth, height: resizeHeight)
+        } else {
+            batchSampler = DSODScript.ssdBatchSamplers
+            trainTransformParam = DSODScript.trainTransform(width: resizeWidth, height: resizeHeight, forceColor: dataset == .coco)
+        }
         testTransformParam = DSODScript.testTransform(width: resizeWidth, height: resizeHeight, forceColor: dataset == .coco)
         baseLR = useBatchNorm ? 0.0004 : 0.00004
 
@@ -173,17 +202,27 @@ public struct DSODScript: Sendable, Equatable {
         case .dsod300: arch = "DSOD300"
         case .grpDSOD320: arch = "GRP_DSOD320_v2_gate"
         case .dsod512: arch = "DSOD512"
+        case .dsodTiny: arch = "DSOD_tiny"
         }
         let data = dataset.folderName
         let scoreSuffix = score ? "_score" : ""
         jobName = "\(arch)_\(resize)"
-        modelName = "\(arch)_\(data)_\(jobName)"
-        saveDir = "models/\(arch)/\(data)/\(jobName)\(scoreSuffix)"
-        // score_GRP_DSOD320_pascal.py looks for snapshots under models/DSOD300/, not under the
-        // folder GRP_DSOD320_pascal.py writes them to; kept as the script has it.
-        let snapshotArch = (score && model == .grpDSOD320) ? "DSOD300" : arch
-        snapshotDir = "models/\(snapshotArch)/\(data)/\(jobName)"
-        jobDir = "jobs/\(arch)/\(data)/\(jobName)\(scoreSuffix)"
+        if dataset == .synth {
+            // The demo's flat layout: the files in the folder itself (a score job in `score/`),
+            // snapshots in `snapshots/`.
+            modelName = "\(arch)_\(data)"
+            saveDir = score ? "score" : ""
+            snapshotDir = "snapshots"
+            jobDir = saveDir
+        } else {
+            modelName = "\(arch)_\(data)_\(jobName)"
+            saveDir = "models/\(arch)/\(data)/\(jobName)\(scoreSuffix)"
+            // score_GRP_DSOD320_pascal.py looks for snapshots under models/DSOD300/, not under the
+            // folder GRP_DSOD320_pascal.py writes them to; kept as the script has it.
+            let snapshotArch = (score && model == .grpDSOD320) ? "DSOD300" : arch
+            snapshotDir = "models/\(snapshotArch)/\(data)/\(jobName)"
+            jobDir = "jobs/\(arch)/\(data)/\(jobName)\(scoreSuffix)"
+        }
         switch dataset {
         case .voc0712, .voc0712plus:
             outputResultDir = "\(home)/data/VOCdevkit/results/VOC2007/\(jobName)\(scoreSuffix)/Main"
@@ -201,6 +240,16 @@ public struct DSODScript: Sendable, Equatable {
             trainOnDiffGT = false
             outputNamePrefix = "detections_minival_ssd300_results"
             outputFormat = "COCO"
+        case .synth:
+            // What `dsod synth-dataset` writes beside its images; no detection files are saved.
+            outputResultDir = ""
+            nameSizeFile = "synth/test_name_size.txt"
+            labelMapFile = "synth/labelmap.prototxt"
+            numClasses = 6
+            trainOnDiffGT = true
+            outputNamePrefix = ""
+            outputFormat = ""
+            saveDetections = false
         }
 
         // Priors: the SSD ladder of sizes between minRatio and maxRatio percent of minDim.
@@ -221,6 +270,14 @@ public struct DSODScript: Sendable, Equatable {
             mboxSourceLayers = ["First", "Second", "Third", "Fourth", "Fifth_", "Sixth_", "Seventh_"]
             steps = [8, 16, 32, 64, 128, 256, 512]
             aspectRatios = [[2], [2, 3], [2, 3], [2, 3], [2, 3], [2], [2]]
+        case .dsodTiny:
+            // Steps are the sources' strides; the 3x3 map gets none, so PriorBox takes 160 / 3
+            // and centres its priors symmetrically (64 would put the last column on the border).
+            // The synthetic objects are no more elongated than 1:2.4 after warping, so ratio 3
+            // is left out everywhere.
+            mboxSourceLayers = ["First", "Second", "Third", "Fourth"]
+            steps = [8, 16, 32, 0]
+            aspectRatios = [[2], [2], [2], [2]]
         }
         normalizations = Array(repeating: 20, count: mboxSourceLayers.count)
         switch (model, dataset) {
@@ -237,6 +294,7 @@ public struct DSODScript: Sendable, Equatable {
         case .voc0712: (numTestImage, testBatchSize) = (4952, 2)
         case .voc0712plus: (numTestImage, testBatchSize) = (10991, 1)
         case .coco: (numTestImage, testBatchSize) = (5000, 2)
+        case .synth: (numTestImage, testBatchSize) = (100, 10)
         }
         testIterRoundsUp = dataset != .coco
         stepvalue = [20000, 40000, 60000, 80000, 100000]
@@ -260,15 +318,19 @@ public struct DSODScript: Sendable, Equatable {
             display = 10
             testInterval = 1000000
             testInitialization = false
+        case .synth:
+            break
         }
         if model == .grpDSOD320 && dataset != .coco { stepvalue = [20000, 40000, 60000, 80000] }
+        // Replaces every solver number above (including GRP-DSOD's schedule).
+        if dataset == .synth { applyDemoSolverSettings() }
 
         if score {
             // "The number does not matter since we do not do training with this script."
-            gpus = "0"
+            gpus = dataset == .synth ? "" : "0"
             batchSize = 1
             accumBatchSize = 1
-            testBatchSize = 8
+            if dataset != .synth { testBatchSize = 8 }
             maxIter = 0
             snapshot = 0
             display = 10
@@ -279,8 +341,7 @@ public struct DSODScript: Sendable, Equatable {
 
 extension DSODScript {
     /// DSOD's six scripts (DSOD300_pascal, DSOD300_pascal++, DSOD300_coco, GRP_DSOD320_pascal,
-    /// score_DSOD300_pascal, score_GRP_DSOD320_pascal), whose files are committed under
-    /// `prototxt/<scriptName>/`.
+    /// score_DSOD300_pascal, score_GRP_DSOD320_pascal).
     public static func originalScripts(home: String) -> [DSODScript] {
         [
             DSODScript(model: .dsod300, dataset: .voc0712, home: home),
@@ -290,5 +351,11 @@ extension DSODScript {
             DSODScript(model: .dsod300, dataset: .voc0712, score: true, home: home),
             DSODScript(model: .grpDSOD320, dataset: .voc0712, score: true, home: home),
         ]
+    }
+
+    /// The jobs whose files are committed under `prototxt/<scriptName>/` (`make prototxt`):
+    /// DSOD's six scripts, then the demo's DSOD_tiny on `synth` (`DSOD_tiny_synth`).
+    public static func committedScripts(home: String) -> [DSODScript] {
+        originalScripts(home: home) + [DSODScript(model: .dsodTiny, dataset: .synth, home: home)]
     }
 }

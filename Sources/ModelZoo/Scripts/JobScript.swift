@@ -19,9 +19,9 @@ extension DSODJob {
         }
         if split.solverMode == "GPU" {
             let log = script.score ? "\(script.modelName)_test\(scoreIteration).log" : "\(script.modelName).log"
-            text += "--gpu \(script.gpus) 2>&1 | tee \(script.jobDir)/\(log)\n"
+            text += "--gpu \(script.gpus) 2>&1 | tee \(DSODScript.path(script.jobDir, log))\n"
         } else {
-            text += "2>&1 | tee \(script.jobDir)/\(script.modelName).log\n"
+            text += "2>&1 | tee \(DSODScript.path(script.jobDir, "\(script.modelName).log"))\n"
         }
         return text
     }

@@ -59,6 +59,11 @@ extension DSODScript {
         }
         let gpuIDs = try parsedGPUs()
         if gpuIDs.isEmpty {
+            // The scripts' integer division would give iter_size 0, and a solver that never
+            // runs the net.
+            guard accumBatchSize >= batchSize else {
+                throw NetSpecError.invalidRecipe("accumulated batch size \(accumBatchSize) is smaller than the batch size \(batchSize); iter_size would be 0")
+            }
             return BatchSplit(gpuIDs: [], batchSizePerDevice: batchSize, iterSize: accumBatchSize / batchSize,
                               solverMode: "CPU", deviceID: 0)
         }
@@ -102,11 +107,15 @@ extension DSODScript {
         return testIterRoundsUp ? Int((Double(numTestImage) / Double(testBatchSize)).rounded(.up)) : numTestImage / testBatchSize
     }
 
-    // The files a script writes, relative to the Caffe root it runs in.
-    public var trainNetFile: String { "\(saveDir)/train.prototxt" }
-    public var testNetFile: String { "\(saveDir)/test.prototxt" }
-    public var deployNetFile: String { "\(saveDir)/deploy.prototxt" }
-    public var solverFile: String { "\(saveDir)/solver.prototxt" }
-    public var snapshotPrefix: String { "\(snapshotDir)/\(modelName)" }
-    public var jobFile: String { "\(jobDir)/\(modelName).sh" }
+    // The files a script writes, relative to the Caffe root it runs in (an empty folder is the
+    // root itself: the demo's flat layout).
+    public var trainNetFile: String { DSODScript.path(saveDir, "train.prototxt") }
+    public var testNetFile: String { DSODScript.path(saveDir, "test.prototxt") }
+    public var deployNetFile: String { DSODScript.path(saveDir, "deploy.prototxt") }
+    public var solverFile: String { DSODScript.path(saveDir, "solver.prototxt") }
+    public var snapshotPrefix: String { DSODScript.path(snapshotDir, modelName) }
+    public var jobFile: String { DSODScript.path(jobDir, "\(modelName).sh") }
+
+    /// `name` inside `folder`, or `name` alone when `folder` is empty.
+    public static func path(_ folder: String, _ name: String) -> String { folder.isEmpty ? name : "\(folder)/\(name)" }
 }
