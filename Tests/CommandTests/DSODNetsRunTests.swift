@@ -23,7 +23,12 @@ final class DSODNetsRunTests: XCTestCase {
     }
 
     func testDeployNetsRunAtBatchOneAndTwo() throws {
-        for (name, parameter) in try deployNets() {
+        for (name, original) in try deployNets() {
+            // save_output_param names VOC files that do not exist here; it only writes result files.
+            var parameter = original
+            for i in parameter.layer.indices where parameter.layer[i].type == "DetectionOutput" {
+                parameter.layer[i].detectionOutputParam.clearSaveOutputParam()
+            }
             let (pruned, removed) = try pruneToRegistered(parameter, registry: .standard)
             let net = try Net(parameter: pruned, phase: .test, registry: .standard, seed: 11)
             // Sane running statistics instead of the zero sums of a fresh net (factor 0 divides by sqrt(eps)).
