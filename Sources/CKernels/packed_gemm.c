@@ -98,31 +98,34 @@ AVX512 static void kernel_8x48(int kc, const float *restrict a, const float *res
 }
 
 static inline __mmask16 mask_of(int count) {
+    if (count <= 0) return 0;
     return count >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << count) - 1u);
 }
 
 /// Packs rows [k0, k0 + kc) of B, columns [n0, n0 + count), into CK_NR-wide panels (zero-padded).
+/// Row by row: each source row is read sequentially (panel-major order measured slower).
 AVX512 static void pack_b(const ck_gemm_args *g, int k0, int kc, int n0, int count, float *restrict packed) {
     int panels = (count + CK_NR - 1) / CK_NR;
+    int full = count / CK_NR;
+    int left = count - full * CK_NR;
+    __mmask16 m0 = mask_of(left), m1 = mask_of(left - 16), m2 = mask_of(left - 32);
     for (int kk = 0; kk < kc; kk++) {
         int row = k0 + kk;
         const float *src = g->b + (g->b_row_offsets ? g->b_row_offsets[row] : (ptrdiff_t)row * g->ldb) + n0;
         float *dst = packed + (size_t)kk * CK_NR;
-        for (int p = 0; p < panels; p++) {
-            int left = count - p * CK_NR;
+        for (int p = 0; p < full; p++) {
             const float *s = src + p * CK_NR;
             float *d = dst + (size_t)p * CK_NR * kc;
-            if (left >= CK_NR) {
-                _mm512_store_ps(d, _mm512_loadu_ps(s));
-                _mm512_store_ps(d + 16, _mm512_loadu_ps(s + 16));
-                _mm512_store_ps(d + 32, _mm512_loadu_ps(s + 32));
-            } else {
-                for (int v = 0; v < 3; v++) {
-                    int n = left - 16 * v;
-                    __m512 x = n > 0 ? _mm512_maskz_loadu_ps(mask_of(n), s + 16 * v) : _mm512_setzero_ps();
-                    _mm512_store_ps(d + 16 * v, x);
-                }
-            }
+            _mm512_store_ps(d, _mm512_loadu_ps(s));
+            _mm512_store_ps(d + 16, _mm512_loadu_ps(s + 16));
+            _mm512_store_ps(d + 32, _mm512_loadu_ps(s + 32));
+        }
+        if (full < panels) {
+            const float *s = src + full * CK_NR;
+            float *d = dst + (size_t)full * CK_NR * kc;
+            _mm512_store_ps(d, _mm512_maskz_loadu_ps(m0, s));
+            _mm512_store_ps(d + 16, _mm512_maskz_loadu_ps(m1, s + 16));
+            _mm512_store_ps(d + 32, _mm512_maskz_loadu_ps(m2, s + 32));
         }
     }
 }

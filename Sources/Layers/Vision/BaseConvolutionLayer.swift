@@ -177,17 +177,18 @@ class BaseConvolutionLayer: Layer {
     }
 
     /// The weights packed per group; repacked when any blob in `stamps` changed since the last
-    /// packing. `source` gives the (O x kernelDim) row-major weights to pack (the blob itself,
-    /// or folded weights).
-    func packed(stamps: [BlobStamp], source: () -> UnsafePointer<Float>) -> [PackedMatrix] {
+    /// packing. `prepare` calls its argument with the (O x kernelDim) row-major weights to pack
+    /// (the blob itself, or folded weights).
+    func packed(stamps: [BlobStamp], prepare: ((UnsafePointer<Float>) -> Void) -> Void) -> [PackedMatrix] {
         if stamps == packedStamps && packedWeights.count == group { return packedWeights }
         let rows = convOutChannels / group
-        let weights = source()
-        packedWeights = (0..<group).map { g in
-            let matrix = PackedMatrix(rows: rows, columns: kernelDim)
-            matrix.pack(weights + g * weightOffset, rowStride: kernelDim, columnStride: 1)
-            return matrix
+        let matrices = (0..<group).map { _ in PackedMatrix(rows: rows, columns: kernelDim) }
+        prepare { weights in
+            for (g, matrix) in matrices.enumerated() {
+                matrix.pack(weights + g * weightOffset, rowStride: kernelDim, columnStride: 1)
+            }
         }
+        packedWeights = matrices
         packedStamps = stamps
         return packedWeights
     }
