@@ -6,7 +6,6 @@ python3-opencv; prints one JSON line: milliseconds per forward, peak resident me
 usage: opencv_dnn_bench.py PROTOTXT CAFFEMODEL BATCH SIZE THREADS WARMUP ITERATIONS
 """
 import json
-import resource
 import sys
 import time
 
@@ -32,7 +31,12 @@ def main():
         start = time.perf_counter()
         out = net.forward()
         times.append((time.perf_counter() - start) * 1000)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    # VmHWM, not ru_maxrss: Linux keeps ru_maxrss across exec (it would be the parent's peak).
+    peak = 0
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                peak = int(line.split()[1]) * 1024
     print("BENCH-RESULT " + json.dumps({
         "milliseconds": times,
         "peakBytes": peak,

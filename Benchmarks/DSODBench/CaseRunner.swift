@@ -67,11 +67,21 @@ enum CaseRunner {
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 
-    /// The process's peak resident set (getrusage ru_maxrss, kilobytes on Linux), in bytes.
+    /// The process's peak resident set, VmHWM of /proc/self/status, in bytes. (getrusage's
+    /// ru_maxrss would not do: Linux keeps it across exec, so a child would inherit the parent's.)
     static func peakResidentBytes() -> Int {
-        var usage = rusage()
-        guard getrusage(RUSAGE_SELF.rawValue, &usage) == 0 else { return 0 }
-        return Int(usage.ru_maxrss) * 1024
+        guard let file = fopen("/proc/self/status", "r") else { return 0 }
+        defer { fclose(file) }
+        var line: UnsafeMutablePointer<CChar>?
+        var capacity = 0
+        defer { free(line) }
+        while getline(&line, &capacity, file) > 0, let line {
+            let text = String(cString: line)
+            guard text.hasPrefix("VmHWM:") else { continue }
+            let fields = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" })
+            if fields.count >= 2, let kilobytes = Int(fields[1]) { return kilobytes * 1024 }
+        }
+        return 0
     }
 
     /// OpenBLAS sgemm 2048x2048x2048 with `threads` OpenBLAS threads: the machine's practical

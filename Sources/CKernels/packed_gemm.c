@@ -30,7 +30,7 @@ size_t ck_packed_a_count(int m, int k) {
     return panels * CK_MR * (size_t)(k > 0 ? k : 0);
 }
 
-void ck_pack_a(const float *a, ptrdiff_t row_stride, ptrdiff_t col_stride, int m, int k, float *packed) {
+static void pack_a_scalar(const float *a, ptrdiff_t row_stride, ptrdiff_t col_stride, int m, int k, float *packed) {
     int panels = (m + CK_MR - 1) / CK_MR;
     size_t mp = (size_t)panels * CK_MR;
     for (int k0 = 0; k0 < k; k0 += KC) {
@@ -41,7 +41,7 @@ void ck_pack_a(const float *a, ptrdiff_t row_stride, ptrdiff_t col_stride, int m
             for (int kk = 0; kk < kc; kk++) {
                 for (int r = 0; r < CK_MR; r++) {
                     int row = p * CK_MR + r;
-                    dst[kk * CK_MR + r] = row < m ? a[row * row_stride + (ptrdiff_t)(k0 + kk) * col_stride] : 0.0f;
+                    dst[kk * CK_MR + r] = row < m ? a[(ptrdiff_t)row * row_stride + (ptrdiff_t)(k0 + kk) * col_stride] : 0.0f;
                 }
             }
         }
@@ -50,6 +50,55 @@ void ck_pack_a(const float *a, ptrdiff_t row_stride, ptrdiff_t col_stride, int m
 
 #if defined(__x86_64__)
 #define AVX512 __attribute__((target("avx512f,avx512vl,avx512dq,fma,avx2")))
+
+/// Transposes the 8x8 block r[0..8) in place (r[i] lane j becomes r[j] lane i).
+AVX512 static inline void transpose8(__m256 r[8]) {
+    __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+    __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+    __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+    __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    r[0] = _mm256_permute2f128_ps(u0, u4, 0x20); r[1] = _mm256_permute2f128_ps(u1, u5, 0x20);
+    r[2] = _mm256_permute2f128_ps(u2, u6, 0x20); r[3] = _mm256_permute2f128_ps(u3, u7, 0x20);
+    r[4] = _mm256_permute2f128_ps(u0, u4, 0x31); r[5] = _mm256_permute2f128_ps(u1, u5, 0x31);
+    r[6] = _mm256_permute2f128_ps(u2, u6, 0x31); r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
+}
+
+/// ck_pack_a with vector copies: rows contiguous in k (8x8 transposes) or the 8 rows of a
+/// panel contiguous (A given transposed); other layouts and partial panels go element by element.
+AVX512 static void pack_a_avx512(const float *a, ptrdiff_t row_stride, ptrdiff_t col_stride, int m, int k, float *packed) {
+    int panels = (m + CK_MR - 1) / CK_MR;
+    size_t mp = (size_t)panels * CK_MR;
+    for (int k0 = 0; k0 < k; k0 += KC) {
+        int kc = k - k0 < KC ? k - k0 : KC;
+        float *block = packed + mp * (size_t)k0;
+        for (int p = 0; p < panels; p++) {
+            float *dst = block + (size_t)p * CK_MR * kc;
+            const float *src = a + (ptrdiff_t)p * CK_MR * row_stride + (ptrdiff_t)k0 * col_stride;
+            int full = (p + 1) * CK_MR <= m;
+            int kk = 0;
+            if (full && col_stride == 1) {
+                for (; kk + 8 <= kc; kk += 8) {
+                    __m256 r[8];
+                    for (int i = 0; i < 8; i++) r[i] = _mm256_loadu_ps(src + i * row_stride + kk);
+                    transpose8(r);
+                    for (int i = 0; i < 8; i++) _mm256_storeu_ps(dst + (size_t)(kk + i) * CK_MR, r[i]);
+                }
+            } else if (full && row_stride == 1) {
+                for (; kk < kc; kk++) _mm256_storeu_ps(dst + (size_t)kk * CK_MR, _mm256_loadu_ps(src + (ptrdiff_t)kk * col_stride));
+            }
+            for (; kk < kc; kk++) {
+                for (int r = 0; r < CK_MR; r++) {
+                    int row = p * CK_MR + r;
+                    dst[kk * CK_MR + r] = row < m ? a[(ptrdiff_t)row * row_stride + (ptrdiff_t)(k0 + kk) * col_stride] : 0.0f;
+                }
+            }
+        }
+    }
+}
 
 /// tile[8][48] = sum over kc of a[k][0..8) (outer) b[k][0..48).
 AVX512 static void kernel_8x48(int kc, const float *restrict a, const float *restrict b, float *restrict tile) {
@@ -130,6 +179,41 @@ AVX512 static void pack_b(const ck_gemm_args *g, int k0, int kc, int n0, int cou
     }
 }
 
+/// pack_b for B given by columns (b_transposed): column n starts at b + offsets[n] (or n * ldb)
+/// and holds B[k][n] at +k. 8x8 transposes for whole blocks, element copies at the edges.
+AVX512 static void pack_b_transposed(const ck_gemm_args *g, int k0, int kc, int n0, int count, float *restrict packed) {
+    int panels = (count + CK_NR - 1) / CK_NR;
+    for (int p = 0; p < panels; p++) {
+        float *d = packed + (size_t)p * CK_NR * kc;
+        for (int jb = 0; jb < CK_NR; jb += 8) {
+            int column0 = p * CK_NR + jb;
+            const float *src[8];
+            int valid = 0;
+            for (int j = 0; j < 8; j++) {
+                int n = n0 + column0 + j;
+                if (column0 + j < count) {
+                    src[j] = g->b + (g->b_row_offsets ? g->b_row_offsets[n] : (ptrdiff_t)n * g->ldb) + k0;
+                    valid++;
+                } else {
+                    src[j] = NULL;
+                }
+            }
+            int kk = 0;
+            if (valid == 8) {
+                for (; kk + 8 <= kc; kk += 8) {
+                    __m256 r[8];
+                    for (int j = 0; j < 8; j++) r[j] = _mm256_loadu_ps(src[j] + kk);
+                    transpose8(r);
+                    for (int i = 0; i < 8; i++) _mm256_store_ps(d + (size_t)(kk + i) * CK_NR + jb, r[i]);
+                }
+            }
+            for (; kk < kc; kk++) {
+                for (int j = 0; j < 8; j++) d[(size_t)kk * CK_NR + jb + j] = src[j] ? src[j][kk] : 0.0f;
+            }
+        }
+    }
+}
+
 /// Writes (or adds) `count` tile values to dst, then bias and activation when `finish`.
 AVX512 static inline void store_segment(float *dst, const float *src, int count, int add, int finish,
                                          float bias, int relu, float slope) {
@@ -194,7 +278,11 @@ AVX512 static void gemm_avx512(const ck_gemm_args *g) {
         int panels_n = (ncur + CK_NR - 1) / CK_NR;
         for (int k0 = 0; k0 < g->k; k0 += KC) {
             int kc = g->k - k0 < KC ? g->k - k0 : KC;
-            pack_b(g, k0, kc, nb, ncur, packed_b);
+            if (g->b_transposed) {
+                pack_b_transposed(g, k0, kc, nb, ncur, packed_b);
+            } else {
+                pack_b(g, k0, kc, nb, ncur, packed_b);
+            }
             int add = (k0 > 0) || g->accumulate;
             int finish = k0 + kc == g->k;
             const float *a_block = g->a_packed + mp * (size_t)k0;
@@ -213,6 +301,16 @@ AVX512 static void gemm_avx512(const ck_gemm_args *g) {
     }
 }
 #endif
+
+void ck_pack_a(const float *a, ptrdiff_t row_stride, ptrdiff_t col_stride, int m, int k, float *packed) {
+#if defined(__x86_64__)
+    if (ck_packed_gemm_available()) {
+        pack_a_avx512(a, row_stride, col_stride, m, k, packed);
+        return;
+    }
+#endif
+    pack_a_scalar(a, row_stride, col_stride, m, k, packed);
+}
 
 void ck_packed_gemm(const ck_gemm_args *args) {
 #if defined(__x86_64__)

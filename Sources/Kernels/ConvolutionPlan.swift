@@ -156,7 +156,7 @@ public struct ConvolutionPlan {
         }
     }
 
-    private static func offset(_ epilogue: GemmEpilogue, by rows: Int) -> GemmEpilogue {
+    static func offset(_ epilogue: GemmEpilogue, by rows: Int) -> GemmEpilogue {
         var shifted = epilogue
         shifted.bias = epilogue.bias.map { $0 + rows }
         return shifted
@@ -173,7 +173,7 @@ public struct ConvolutionPlan {
 
     /// Copies every channel into the zero-padded buffer (paddedHeight x paddedWidth per channel),
     /// transforming the values (not the padding) when a transform is given.
-    private func padCopy(_ input: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, channels: Int, transform: ChannelTransform?) {
+    func padCopy(_ input: UnsafePointer<Float>, _ padded: UnsafeMutablePointer<Float>, channels: Int, transform: ChannelTransform?) {
         let g = geometry
         let (height, width, padH, padW, pitch) = (g.height, g.width, g.padH, g.padW, paddedWidth)
         let (plane, paddedHeight) = (self.paddedHeight * paddedWidth, self.paddedHeight)

@@ -8,19 +8,41 @@ public final class PackedMatrix {
     public let rows: Int
     public let columns: Int
     let storage: UnsafeMutablePointer<Float>
+    private let owned: Bool
 
     /// An unfilled packed matrix of `rows` x `columns`.
     public init(rows: Int, columns: Int) {
         self.rows = rows
         self.columns = columns
-        let count = max(16, ck_packed_a_count(Int32(rows), Int32(columns)))
+        let count = PackedMatrix.floatCount(rows: rows, columns: columns)
         let raw = UnsafeMutableRawPointer.allocate(byteCount: count * MemoryLayout<Float>.stride, alignment: 64)
         storage = raw.bindMemory(to: Float.self, capacity: count)
         storage.initialize(repeating: 0, count: count)
+        owned = true
+    }
+
+    private init(rows: Int, columns: Int, borrowing storage: UnsafeMutablePointer<Float>) {
+        self.rows = rows
+        self.columns = columns
+        self.storage = storage
+        owned = false
     }
 
     deinit {
-        UnsafeMutableRawPointer(storage).deallocate()
+        if owned { UnsafeMutableRawPointer(storage).deallocate() }
+    }
+
+    /// Floats the packed form of a rows x columns matrix takes.
+    public static func floatCount(rows: Int, columns: Int) -> Int {
+        max(16, ck_packed_a_count(Int32(rows), Int32(columns)))
+    }
+
+    /// Runs `body` with a packed matrix in memory borrowed from `WorkspacePool` (for operands
+    /// packed once per call, such as output gradients).
+    public static func withTemporary<Result>(rows: Int, columns: Int, _ body: (PackedMatrix) throws -> Result) rethrows -> Result {
+        try WorkspacePool.shared.withBuffer(floatCount(rows: rows, columns: columns)) { buffer in
+            try body(PackedMatrix(rows: rows, columns: columns, borrowing: buffer))
+        }
     }
 
     /// Packs the matrix whose element (i, j) is `source[i * rowStride + j * columnStride]`
@@ -30,11 +52,14 @@ public final class PackedMatrix {
     }
 }
 
-/// Where the rows of B are: row r starts at `base + offsets[r]`, or `base + r * stride`.
+/// Where the rows of B are: row r starts at `base + offsets[r]`, or `base + r * stride`. With
+/// `transposed` the same describes B's columns (column n holds B[k][n] at +k): B is then the
+/// transpose of the rows given.
 public struct GemmRows {
     public var base: UnsafePointer<Float>
     public var offsets: UnsafePointer<Int64>?
     public var stride: Int
+    public var transposed = false
 
     public init(base: UnsafePointer<Float>, stride: Int) {
         self.base = base
@@ -46,6 +71,13 @@ public struct GemmRows {
         self.base = base
         self.offsets = offsets
         self.stride = 0
+    }
+
+    /// B as the transpose of the rows given (row n of the memory is column n of B).
+    public var asColumns: GemmRows {
+        var copy = self
+        copy.transposed = true
+        return copy
     }
 }
 
@@ -97,6 +129,7 @@ public enum PackedGemm {
         args.b = b.base
         args.b_row_offsets = b.offsets
         args.ldb = b.stride
+        args.b_transposed = b.transposed ? 1 : 0
         args.c = c
         args.ldc = ldc
         args.c_pitch = Int32(outputPitch)

@@ -91,3 +91,78 @@ final class ConvolutionPlanTests: XCTestCase {
         }
     }
 }
+
+/// The packed backward (input and weight gradients) against direct loops.
+final class ConvolutionPlanBackwardTests: XCTestCase {
+    private var state: UInt64 = 11
+    private func random(_ n: Int) -> [Float] {
+        (0..<n).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+        }
+    }
+
+    func testGradientsMatchDirectLoops() throws {
+        try XCTSkipUnless(PackedGemm.isAvailable, "no AVX-512 on this CPU")
+        // (channels per group, H, W, k, pad, stride, dilation, groups, outputs)
+        let cases: [(Int, Int, Int, Int, Int, Int, Int, Int, Int)] = [
+            (4, 5, 7, 1, 0, 1, 1, 1, 3),     // pointwise
+            (20, 9, 11, 3, 1, 1, 1, 1, 50),  // padded, flipped-kernel input gradient
+            (3, 9, 8, 3, 2, 1, 2, 2, 4),     // padded, dilated, grouped
+            (5, 6, 6, 3, 0, 1, 1, 1, 9),     // stride 1 without padding (col2im)
+            (2, 6, 6, 3, 3, 1, 1, 1, 3),     // padding larger than kernel-1 (col2im)
+            (4, 7, 7, 3, 1, 2, 1, 1, 9),     // columns (stride 2)
+            (1, 6, 5, 3, 1, 2, 1, 6, 6),     // depthwise, stride 2
+        ]
+        for (channels, h, w, k, pad, stride, dilation, groups, outputs) in cases {
+            let g = ConvolutionGeometry(channels: channels, height: h, width: w, kernelH: k, kernelW: k, padH: pad, padW: pad,
+                                        strideH: stride, strideW: stride, dilationH: dilation, dilationW: dilation)
+            let plan = ConvolutionPlan(geometry: g, groups: groups)
+            let (oh, ow) = (g.outputHeight, g.outputWidth)
+            let perGroup = outputs / groups
+            let kernelDim = channels * k * k
+            let input = random(channels * groups * h * w)
+            let weights = random(outputs * kernelDim)
+            let dy = random(outputs * oh * ow)
+            let initialDiff = random(outputs * kernelDim)
+            // Reference gradients in double.
+            var dx = [Double](repeating: 0, count: input.count), dw = initialDiff.map(Double.init)
+            for o in 0..<outputs {
+                let group = o / perGroup
+                for y in 0..<oh {
+                    for x in 0..<ow {
+                        let gy = Double(dy[(o * oh + y) * ow + x])
+                        for c in 0..<channels {
+                            for ky in 0..<k {
+                                for kx in 0..<k {
+                                    let iy = y * stride - pad + ky * dilation, ix = x * stride - pad + kx * dilation
+                                    guard iy >= 0, iy < h, ix >= 0, ix < w else { continue }
+                                    let xi = ((group * channels + c) * h + iy) * w + ix
+                                    let wi = ((o * channels + c) * k + ky) * k + kx
+                                    dx[xi] += gy * Double(weights[wi])
+                                    dw[wi] += gy * Double(input[xi])
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            var ourDx = [Float](repeating: .nan, count: input.count)
+            var ourDw = initialDiff
+            weights.withUnsafeBufferPointer { pw in
+                let packed = plan.packForInputGradient(pw.baseAddress!, outputsPerGroup: perGroup)
+                dy.withUnsafeBufferPointer { pdy in
+                    ourDx.withUnsafeMutableBufferPointer { plan.inputGradient(outputDiff: pdy.baseAddress!, packed: packed, inputDiff: $0.baseAddress!) }
+                    input.withUnsafeBufferPointer { px in
+                        ourDw.withUnsafeMutableBufferPointer {
+                            plan.accumulateWeightGradient(input: px.baseAddress!, outputDiff: pdy.baseAddress!, weightDiff: $0.baseAddress!, outputsPerGroup: perGroup)
+                        }
+                    }
+                }
+            }
+            let label = "case \(channels)x\(h)x\(w) k\(k) p\(pad) s\(stride) d\(dilation) g\(groups)"
+            XCTAssertLessThan(zip(ourDx, dx).map { abs(Double($0) - $1) }.max() ?? 0, 1e-4, "\(label): input gradient")
+            XCTAssertLessThan(zip(ourDw, dw).map { abs(Double($0) - $1) }.max() ?? 0, 1e-4, "\(label): weight gradient")
+        }
+    }
+}

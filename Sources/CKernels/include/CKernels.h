@@ -36,9 +36,12 @@ typedef struct {
     /// From ck_pack_a(m, k).
     const float *a_packed;
     /// Row r of B starts at b + b_row_offsets[r] when b_row_offsets is not NULL, else b + r * ldb.
+    /// With b_transposed, the same describes the columns: column n starts there and holds
+    /// B[k][n] at +k (a product with the transpose of a row-major matrix).
     const float *b;
     const int64_t *b_row_offsets;
     ptrdiff_t ldb;
+    int b_transposed;
     /// C: row i starts at c + i * ldc. Column n of B lands at column
     ///   (n / c_pitch) * c_width + n % c_pitch   and is dropped when n % c_pitch >= c_width
     /// (a convolution over a zero-padded input computes c_pitch - c_width extra columns per row);

@@ -102,7 +102,47 @@ final class ConvolutionLayer: BaseConvolutionLayer {
         }
     }
 
+    /// The weights packed for the input gradient, and the stamp they were packed from.
+    private var inputGradientWeights: [PackedMatrix] = []
+    private var inputGradientStamp: BlobStamp?
+
+    /// Backward on the packed kernels (see ConvolutionPlanBackward.swift).
+    private func backwardPacked(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
+        let plan = packedPlan
+        let outputsPerGroup = convOutChannels / group
+        if propagateDown.contains(true) {
+            let stamp = blobs[0].dataStamp
+            if stamp != inputGradientStamp || inputGradientWeights.count != group {
+                inputGradientWeights = plan.packForInputGradient(blobs[0].readOnlyData, outputsPerGroup: outputsPerGroup)
+                inputGradientStamp = stamp
+            }
+        }
+        for i in top.indices {
+            let topDiff = UnsafePointer(top[i].diff)
+            if biasTerm && parameterPropagateDown[1] {
+                for n in 0..<num { biasBackward(blobs[1].diff, topDiff + n * topDim) }
+            }
+            if parameterPropagateDown[0] {
+                let x = bottom[i].readOnlyData, weightDiff = blobs[0].diff
+                for n in 0..<num {
+                    plan.accumulateWeightGradient(input: x + n * bottomDim, outputDiff: topDiff + n * topDim,
+                                                  weightDiff: weightDiff, outputsPerGroup: outputsPerGroup)
+                }
+            }
+            if propagateDown[i] {
+                let inputDiff = bottom[i].diff
+                for n in 0..<num {
+                    plan.inputGradient(outputDiff: topDiff + n * topDim, packed: inputGradientWeights, inputDiff: inputDiff + n * bottomDim)
+                }
+            }
+        }
+    }
+
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
+        if usesPackedGemm {
+            backwardPacked(top: top, propagateDown: propagateDown, bottom: bottom)
+            return
+        }
         let weights = blobs[0].data
         for i in top.indices {
             let topDiff = top[i].diff
