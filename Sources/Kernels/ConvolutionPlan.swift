@@ -1,9 +1,15 @@
-/// A per-channel transform applied to a convolution's input as it is read:
-/// `x · scale[c] + shift[c]`, then a (leaky) ReLU when `relu`. This is a BatchNorm + Scale + ReLU
-/// in front of the convolution (DenseNet's pre-activation) folded into it: padding stays zero.
+import CKernels
+
+/// A per-channel transform applied to a convolution's input as it is read: `x · scale[c] +
+/// shift[c]`, or with `mean`/`std` given `((x - mean[c]) / std[c]) · scale[c] + shift[c]` (a
+/// BatchNorm followed by a Scale, in Caffe's order of operations), then a (leaky) ReLU when
+/// `relu`. This is a BatchNorm + Scale + ReLU in front of the convolution (DenseNet's
+/// pre-activation) folded into it: padding stays zero.
 public struct ChannelTransform {
     public var scale: UnsafePointer<Float>
     public var shift: UnsafePointer<Float>
+    public var mean: UnsafePointer<Float>?
+    public var std: UnsafePointer<Float>?
     public var relu: Bool
     public var slope: Float
 
@@ -14,19 +20,17 @@ public struct ChannelTransform {
         self.slope = slope
     }
 
-    /// dst[i] = transform(src[i]) for one channel's `count` values.
+    public init(mean: UnsafePointer<Float>, std: UnsafePointer<Float>, scale: UnsafePointer<Float>, shift: UnsafePointer<Float>,
+                relu: Bool, slope: Float) {
+        self.init(scale: scale, shift: shift, relu: relu, slope: slope)
+        self.mean = mean
+        self.std = std
+    }
+
+    /// dst[i] = transform(src[i]) for one channel's `count` values (dst may be src).
     @inline(__always)
-    func apply(channel c: Int, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-        let a = scale[c], b = shift[c]
-        if relu {
-            let s = slope
-            for i in 0..<count {
-                let v = src[i] * a + b
-                dst[i] = max(v, 0) + s * min(v, 0)
-            }
-        } else {
-            for i in 0..<count { dst[i] = src[i] * a + b }
-        }
+    public func apply(channel c: Int, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        ck_channel_transform(src, dst, count, mean == nil ? 0 : 1, mean?[c] ?? 0, std?[c] ?? 1, scale[c], shift[c], relu ? 1 : 0, slope)
     }
 }
 

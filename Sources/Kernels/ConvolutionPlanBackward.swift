@@ -76,10 +76,21 @@ extension ConvolutionPlan {
         }
     }
 
-    /// weightDiff (groups x outputsPerGroup x channels·kh·kw) += dY · im2col(X)ᵀ.
+    /// weightDiff (groups x outputsPerGroup x channels·kh·kw) += dY · im2col(X)ᵀ, where X is
+    /// `input` after `transform` when one is given (recomputed here rather than stored).
     public func accumulateWeightGradient(input: UnsafePointer<Float>, outputDiff: UnsafePointer<Float>,
-                                         weightDiff: UnsafeMutablePointer<Float>, outputsPerGroup: Int) {
+                                         weightDiff: UnsafeMutablePointer<Float>, outputsPerGroup: Int,
+                                         transform: ChannelTransform? = nil) {
         let g = geometry
+        if let transform, path != .padded {
+            let count = groups * g.channels * g.height * g.width
+            WorkspacePool.shared.withBuffer(count) { buffer in
+                Self.transformChannels(input, buffer, channels: groups * g.channels, plane: g.height * g.width, transform)
+                accumulateWeightGradient(input: UnsafePointer(buffer), outputDiff: outputDiff, weightDiff: weightDiff,
+                                         outputsPerGroup: outputsPerGroup)
+            }
+            return
+        }
         let kernelDim = g.columnRows
         let outSpatial = outputHeight * outputWidth
         let inputPlane = g.height * g.width
@@ -101,7 +112,7 @@ extension ConvolutionPlan {
             let columns = (outputHeight - 1) * pitch + outputWidth
             let (outH, outW) = (outputHeight, outputWidth)
             WorkspacePool.shared.withBuffer(groups * g.channels * plane) { padded in
-                padCopy(input, padded, channels: groups * g.channels, transform: nil)
+                padCopy(input, padded, channels: groups * g.channels, transform: transform)
                 WorkspacePool.shared.withBuffer(outputsPerGroup * columns) { spread in
                     for group in 0..<groups {
                         let dy = outputDiff + group * outputsPerGroup * outSpatial

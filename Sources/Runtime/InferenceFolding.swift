@@ -8,15 +8,21 @@ public struct NetOptimizations: Sendable, Equatable {
     /// its input. The folded layers do not run: their top blobs are not computed (the chain's
     /// last top still is, by the convolution).
     public var foldBatchNorm: Bool
+    /// Nets that train: a BatchNorm using batch statistics, with the Scale and ReLU after it,
+    /// whose result only a Convolution reads is computed by that convolution as it reads its
+    /// input and recomputed in its backward instead of being stored (the memory-efficient
+    /// DenseNet). The chain's layers do not run; their tops are not computed.
+    public var recomputeBatchNorm: Bool
 
-    public init(foldBatchNorm: Bool = true) {
+    public init(foldBatchNorm: Bool = true, recomputeBatchNorm: Bool = true) {
         self.foldBatchNorm = foldBatchNorm
+        self.recomputeBatchNorm = recomputeBatchNorm
     }
 
     /// Everything on (the default).
     public static var all: NetOptimizations { NetOptimizations() }
     /// Everything off: every layer runs as in Caffe.
-    public static var none: NetOptimizations { NetOptimizations(foldBatchNorm: false) }
+    public static var none: NetOptimizations { NetOptimizations(foldBatchNorm: false, recomputeBatchNorm: false) }
 }
 
 /// A layer whose output is `x · scale[c] + shift[c]` per channel of axis 1 in its current
@@ -65,6 +71,9 @@ public protocol ChannelFoldingLayer: Layer {
     /// Takes over `chain`, whose result is this layer's input: from now on the layer reads the
     /// chain's input and applies the chain itself. Returns false when it cannot.
     func foldInput(_ chain: FoldedChannelChain) -> Bool
+    /// The same in a net that trains, for `layers` in order (a BatchNorm with batch statistics,
+    /// then a Scale and a ReLU): the layer also runs their backward. Returns false when it cannot.
+    func foldTrainingInput(_ layers: [Layer]) -> Bool
 }
 
 extension Net {
@@ -75,10 +84,13 @@ extension Net {
     }
 
     /// Folds BatchNorm/Scale/ReLU chains into the convolutions next to them (see
-    /// `NetOptimizations.foldBatchNorm`). Post-folds (into the convolution that produces the
-    /// chain's input) come first, as they cost nothing at run time.
+    /// `NetOptimizations`). In a TEST net without backward, post-folds (into the convolution that
+    /// produces the chain's input) come first, as they cost nothing at run time; then chains in
+    /// front of convolutions. In a net that trains, batch-statistics chains in front of
+    /// convolutions are recomputed by them.
     func foldChannelChains() {
-        guard phase == .test, !layerNeedsBackward.contains(true) else { return }
+        let inference = optimizations.foldBatchNorm && phase == .test && !layerNeedsBackward.contains(true)
+        guard inference || optimizations.recomputeBatchNorm else { return }
         var consumers: [Value: [Int]] = [:]
         var bottomValues: [[Value]] = []
         var current: [Int: Int] = [:]
@@ -96,56 +108,81 @@ extension Net {
         func isSimple(_ i: Int) -> Bool { bottomBlobIndices[i].count == 1 && topBlobIndices[i].count == 1 && !folded[i] }
         func channels(_ i: Int) -> Int { tops[i][0].numAxes >= 2 ? tops[i][0].shape[1] : 0 }
 
-        // After a convolution: affines, then at most one ReLU, each the only reader of the value before it.
-        for i in layers.indices {
-            guard let convolution = layers[i] as? ChannelFoldingLayer, isSimple(i) else { continue }
-            let width = channels(i)
-            var value = Value(blob: topBlobIndices[i][0], producer: i)
-            var chain: [Int] = [], affines: [ChannelAffineLayer] = [], slope: Float?
-            while slope == nil, let readers = consumers[value], readers.count == 1, isSimple(readers[0]), readers[0] > i {
-                let next = readers[0]
-                if let affine = layers[next] as? ChannelAffineLayer, affine.isChannelAffine(channels: width) {
-                    affines.append(affine)
-                } else if let relu = layers[next] as? RectifierLayer {
-                    slope = relu.negativeSlope
-                } else {
-                    break
-                }
-                chain.append(next)
-                value = Value(blob: topBlobIndices[next][0], producer: next)
-            }
-            guard let last = chain.last, convolution.foldOutput(FoldedChannelChain(affines: affines, reluSlope: slope)) else { continue }
-            for j in chain { folded[j] = true }
-            retarget(layer: i, top: topBlobIndices[last][0])
-        }
-
-        // Before a convolution: walk back from its input over a ReLU and affines, each value read
-        // by the next layer only, to the chain's input, which must still hold the same value.
-        for i in layers.indices {
-            guard let convolution = layers[i] as? ChannelFoldingLayer, bottomBlobIndices[i].count == 1, topBlobIndices[i].count == 1 else { continue }
-            let width = bottoms[i][0].numAxes >= 2 ? bottoms[i][0].shape[1] : 0
+        /// The chain in front of convolution i: walking back from its input over a ReLU and
+        /// affine layers (by type), each value read by the next layer only. Returns the chain's
+        /// layers in order and the chain's input blob, which must still hold the same value when
+        /// the convolution runs (chain layers that write it in place stop running, so only the
+        /// others count).
+        func chainBefore(_ i: Int, accept: (Layer) -> Bool) -> (chain: [Int], source: Int)? {
+            guard layers[i] is ChannelFoldingLayer, bottomBlobIndices[i].count == 1, topBlobIndices[i].count == 1 else { return nil }
             var value = bottomValues[i][0]
-            var chain: [Int] = [], affines: [ChannelAffineLayer] = [], slope: Float?
+            var chain: [Int] = []
             while value.producer >= 0, consumers[value]?.count == 1, isSimple(value.producer) {
                 let previous = value.producer
-                if let affine = layers[previous] as? ChannelAffineLayer, affine.isChannelAffine(channels: width) {
-                    affines.insert(affine, at: 0)
-                } else if chain.isEmpty, let relu = layers[previous] as? RectifierLayer {
-                    slope = relu.negativeSlope
-                } else {
-                    break
-                }
+                let layer = layers[previous]
+                guard accept(layer), layer is ChannelAffineLayer || (chain.isEmpty && layer is RectifierLayer) else { break }
                 chain.insert(previous, at: 0)
                 value = bottomValues[previous][0]
             }
-            guard let first = chain.first, !affines.isEmpty || slope != nil else { continue }
-            // The chain's input must not be rewritten between the chain's start and this layer.
+            guard let first = chain.first else { return nil }
             let source = value.blob
-            // (Chain layers that write it in place stop running, so only the others count.)
             let rewritten = (first..<i).contains { j in !chain.contains(j) && topBlobIndices[j].contains(source) }
-            guard !rewritten, convolution.foldInput(FoldedChannelChain(affines: affines, reluSlope: slope)) else { continue }
-            for j in chain { folded[j] = true }
-            rebind(layer: i, bottom: source)
+            return rewritten ? nil : (chain, source)
+        }
+
+        if inference {
+            // After a convolution: affines, then at most one ReLU, each the only reader of the value before it.
+            for i in layers.indices {
+                guard let convolution = layers[i] as? ChannelFoldingLayer, isSimple(i) else { continue }
+                let width = channels(i)
+                var value = Value(blob: topBlobIndices[i][0], producer: i)
+                var chain: [Int] = [], affines: [ChannelAffineLayer] = [], slope: Float?
+                while slope == nil, let readers = consumers[value], readers.count == 1, isSimple(readers[0]), readers[0] > i {
+                    let next = readers[0]
+                    if let affine = layers[next] as? ChannelAffineLayer, affine.isChannelAffine(channels: width) {
+                        affines.append(affine)
+                    } else if let relu = layers[next] as? RectifierLayer {
+                        slope = relu.negativeSlope
+                    } else {
+                        break
+                    }
+                    chain.append(next)
+                    value = Value(blob: topBlobIndices[next][0], producer: next)
+                }
+                guard let last = chain.last, convolution.foldOutput(FoldedChannelChain(affines: affines, reluSlope: slope)) else { continue }
+                for j in chain { folded[j] = true }
+                retarget(layer: i, top: topBlobIndices[last][0])
+            }
+            // Before a convolution: the same layers, applied as the convolution reads its input.
+            for i in layers.indices {
+                let width = bottoms[i].first.map { $0.numAxes >= 2 ? $0.shape[1] : 0 } ?? 0
+                let accept: (Layer) -> Bool = { layer in
+                    (layer as? ChannelAffineLayer)?.isChannelAffine(channels: width) ?? (layer is RectifierLayer)
+                }
+                guard let (chain, source) = chainBefore(i, accept: accept), let convolution = layers[i] as? ChannelFoldingLayer else { continue }
+                let affines = chain.compactMap { layers[$0] as? ChannelAffineLayer }
+                let slope = (layers[chain.last!] as? RectifierLayer)?.negativeSlope
+                guard convolution.foldInput(FoldedChannelChain(affines: affines, reluSlope: slope)) else { continue }
+                for j in chain { folded[j] = true }
+                rebind(layer: i, bottom: source)
+            }
+        }
+
+        if optimizations.recomputeBatchNorm {
+            for i in layers.indices {
+                guard let (chain, _) = chainBefore(i, accept: { _ in true }), let convolution = layers[i] as? ChannelFoldingLayer else { continue }
+                // The longest tail of the chain the convolution takes (it must start at a BatchNorm).
+                for start in chain.indices {
+                    let tail = Array(chain[start...])
+                    let source = bottomValues[tail[0]][0].blob
+                    let rewritten = (tail[0]..<i).contains { j in !tail.contains(j) && topBlobIndices[j].contains(source) }
+                    guard !rewritten, convolution.foldTrainingInput(tail.map { layers[$0] }) else { continue }
+                    for j in tail { folded[j] = true }
+                    rebind(layer: i, bottom: source)
+                    adoptBackward(of: tail, into: i)
+                    break
+                }
+            }
         }
         layerIsFolded = folded
     }

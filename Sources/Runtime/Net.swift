@@ -213,6 +213,19 @@ public final class Net {
         topBlobIndices[layer] = [blob]
     }
 
+    /// Layer `layer` runs the backward of the folded `chain` in front of it: it takes over the
+    /// first chain layer's bottom gradient and runs whenever any of them would (folding).
+    func adoptBackward(of chain: [Int], into layer: Int) {
+        guard let first = chain.first else { return }
+        bottomNeedsBackward[layer] = [bottomNeedsBackward[first].first ?? false]
+        var needs = layerNeedsBackward[layer]
+        for j in chain {
+            needs = needs || layerNeedsBackward[j]
+            layerNeedsBackward[j] = false
+        }
+        layerNeedsBackward[layer] = needs
+    }
+
     /// Makes layer `layer` read blob `blob` instead of its bottom (folding).
     func rebind(layer: Int, bottom blob: Int) {
         bottoms[layer] = [blobs[blob]]

@@ -64,4 +64,47 @@ struct DenseBlockCase {
         failures += try runner.compareParams(net, goldenCase, folder: "param_diff", tolerance: backward, diff: true)
         return failures.isEmpty ? .passed : .failed(failures)
     }
+
+    /// The same block with the BatchNorm/Scale/ReLU chains recomputed by the convolutions
+    /// (`NetOptimizations.recomputeBatchNorm`): the chains' tops are not computed, so the checks
+    /// are the loss, the BatchNorm running sums, every diff of a blob that is still computed, the
+    /// bottom and the parameter gradients.
+    func verifyRecomputed() throws -> GoldenOutcome {
+        var runner = GoldenLayerRunner(registry: registry)
+        runner.optimizations = .all
+        let net = try runner.buildNet(goldenCase, parameter)
+        let folded = Set(net.layerIsFolded.indices.filter { net.layerIsFolded[$0] }.map { net.layers[$0].type })
+        var failures: [String] = []
+        if folded != ["BatchNorm", "Scale", "ReLU"] { failures.append("recomputed: folded layer types \(folded.sorted()), expected BatchNorm, ReLU, Scale") }
+        // Blobs whose every writer still runs hold Caffe's values.
+        let computed = Set(net.layers.indices.filter { !net.layerIsFolded[$0] }.flatMap { net.topBlobIndices[$0] })
+        let skipped = Set(net.layers.indices.filter { net.layerIsFolded[$0] }.flatMap { net.topBlobIndices[$0] })
+        let kept = computed.subtracting(skipped)
+        let forward = goldenCase.forwardTolerance ?? GoldenTolerance(atol: 0, rtol: 0)
+        let backward = goldenCase.backwardTolerance ?? forward
+        try runner.feed(net, goldenCase, from: "bottom")
+        try net.forward()
+        var compared = 0
+        for (name, array) in try goldenCase.arrays(in: "top") {
+            guard let index = net.blobNames.firstIndex(of: name), kept.contains(index) else { continue }
+            compared += 1
+            if let mismatch = goldenMismatch("recomputed top/\(name)", shape: net.blobs[index].shape, values: net.blobs[index].dataArray(), golden: array, tolerance: forward) {
+                failures.append(mismatch)
+            }
+        }
+        failures += try runner.compareParams(net, goldenCase, folder: "blobs_after", tolerance: forward, diff: false)
+        net.clearParamDiffs()
+        try net.backward()
+        for (name, array) in try goldenCase.arrays(in: "blob_diff") {
+            guard let index = net.blobNames.firstIndex(of: name), kept.contains(index) else { continue }
+            compared += 1
+            if let mismatch = goldenMismatch("recomputed blob_diff/\(name)", shape: net.blobs[index].shape, values: net.blobs[index].diffArray(), golden: array, tolerance: backward) {
+                failures.append(mismatch)
+            }
+        }
+        failures += try runner.compareBlobs(net, goldenCase, folder: "bottom_diff", tolerance: backward, diff: true)
+        failures += try runner.compareParams(net, goldenCase, folder: "param_diff", tolerance: backward, diff: true)
+        if compared < 4 { failures.append("recomputed: only \(compared) blobs compared") }
+        return failures.isEmpty ? .passed : .failed(failures)
+    }
 }

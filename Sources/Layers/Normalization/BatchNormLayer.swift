@@ -82,33 +82,9 @@ final class BatchNormLayer: Layer {
             }
         } else {
             let variance = self.std.pointer
-            KernelThreads.parallelForEach(channels) { c in
-                var sum = 0.0
-                for n in 0..<num {
-                    let row = x + (n * channels + c) * spatial
-                    for s in 0..<spatial { sum += Double(row[s]) }
-                }
-                let mu = Float(sum / Double(m))
-                var squares = 0.0
-                for n in 0..<num {
-                    let row = x + (n * channels + c) * spatial
-                    for s in 0..<spatial {
-                        let d = Double(row[s] - mu)
-                        squares += d * d
-                    }
-                }
-                mean[c] = mu
-                variance[c] = Float(squares / Double(m))
-            }
-            // Running sums (Forward_cpu): factor, mean, and the unbiased variance.
-            let maf = movingAverageFraction
-            blobs[2].data[0] = blobs[2].data[0] * maf + 1
-            let correction: Float = m > 1 ? Float(m) / Float(m - 1) : 1
-            for c in 0..<channels {
-                blobs[0].data[c] = mean[c] + maf * blobs[0].data[c]
-                blobs[1].data[c] = correction * variance[c] + maf * blobs[1].data[c]
-                std[c] = (variance[c] + eps).squareRoot()
-            }
+            Self.batchStatistics(x, num: num, channels: channels, spatial: spatial, mean: mean, variance: variance)
+            accumulateRunningStatistics(mean: mean, variance: variance, count: m)
+            for c in 0..<channels { std[c] = (variance[c] + eps).squareRoot() }
         }
         let normalized = self.normalized.pointer
         KernelThreads.parallelForEach(num * channels) { plane in
@@ -122,6 +98,40 @@ final class BatchNormLayer: Layer {
             }
         }
     }
+
+    /// Batch mean and biased variance of each channel over num x spatial, summed in double
+    /// (Forward_cpu's batch mode).
+    static func batchStatistics(_ x: UnsafePointer<Float>, num: Int, channels: Int, spatial: Int,
+                                mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
+        let m = Double(num * spatial)
+        KernelThreads.parallelForEach(channels) { c in
+            var sum = 0.0
+            for n in 0..<num { sum += ChannelOps.sum(x + (n * channels + c) * spatial, count: spatial) }
+            let mu = Float(sum / m)
+            var squares = 0.0
+            for n in 0..<num { squares += ChannelOps.centeredSquareSum(x + (n * channels + c) * spatial, mean: mu, count: spatial) }
+            mean[c] = mu
+            variance[c] = Float(squares / m)
+        }
+    }
+
+    /// The running sums after a batch of `m` values per channel (Forward_cpu): factor, mean, and
+    /// the unbiased variance.
+    func accumulateRunningStatistics(mean: UnsafePointer<Float>, variance: UnsafePointer<Float>, count m: Int) {
+        let maf = movingAverageFraction
+        blobs[2].data[0] = blobs[2].data[0] * maf + 1
+        let correction: Float = m > 1 ? Float(m) / Float(m - 1) : 1
+        let sums = blobs[0].data, squares = blobs[1].data
+        for c in 0..<channels {
+            sums[c] = mean[c] + maf * sums[c]
+            squares[c] = correction * variance[c] + maf * squares[c]
+        }
+    }
+
+    /// Whether the layer normalises with its stored statistics (else with the batch's).
+    var usesGlobalStatistics: Bool { useGlobalStats }
+    var epsilon: Float { eps }
+    var channelCount: Int { channels }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         guard propagateDown[0] else { return }

@@ -18,7 +18,6 @@ final class ScaleLayer: Layer {
     private var biasIndex: Int?
     /// The bottom values of an in-place forward (the top overwrites them).
     private let savedBottom = ScratchBuffer<Float>()
-    private let product = ScratchBuffer<Float>()
 
     override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         let p = parameter.scaleParam
@@ -80,7 +79,6 @@ final class ScaleLayer: Layer {
             try reshapeBlob(top[0], bottom[0].shape)
         }
         savedBottom.resize(bottom[0].count)
-        product.resize(bottom[0].count)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
@@ -112,7 +110,8 @@ final class ScaleLayer: Layer {
         if let biasIndex, parameterPropagateDown[biasIndex] {
             // The internal Bias layer accumulates into its parameter diff.
             let biasDiff = blobs[biasIndex].diff
-            for d in 0..<scaleDim {
+            // One channel per worker: each writes only its own diff entry.
+            KernelThreads.parallelForEach(scaleDim) { d in
                 var sum = 0.0
                 for o in 0..<outer {
                     let offset = (o * scaleDim + d) * inner
@@ -129,7 +128,7 @@ final class ScaleLayer: Layer {
             let isEltwise = bottom[0].count == scale.count
             // Whether Caffe's code path adds to the existing diff (see the type's comment).
             let accumulates = !isEltwise && scaleIsParameter && (outer > 1 || scaleDim == 1)
-            for d in 0..<scaleDim {
+            KernelThreads.parallelForEach(scaleDim) { d in
                 var sum = 0.0
                 for o in 0..<outer {
                     let offset = (o * scaleDim + d) * inner
@@ -173,4 +172,27 @@ extension ScaleLayer: ChannelAffineLayer {
     }
 
     var channelAffineStamps: [BlobStamp] { blobs.map(\.dataStamp) }
+}
+
+extension ScaleLayer {
+    /// The bias blob, when the layer has a learned one.
+    var biasBlob: Blob? { biasIndex.map { blobs[$0] } }
+
+    /// Applies per-channel gradient sums (Σ dy·x for the scale, Σ dy for the bias) to the
+    /// parameter diffs as `backward` does for a bottom of num x channels x spatial, Caffe's
+    /// overwrite-instead-of-accumulate quirk included (for a chain computed elsewhere).
+    func addParameterDiffs(scaleSums: [Double], biasSums: [Double], num: Int, spatial: Int) {
+        let channels = blobs[0].count
+        if let biasIndex, parameterPropagateDown[biasIndex] {
+            let biasDiff = blobs[biasIndex].diff
+            for d in 0..<channels { biasDiff[d] += Float(biasSums[d]) }
+        }
+        guard parameterPropagateDown[0] else { return }
+        let isEltwise = num * channels * spatial == channels
+        let accumulates = !isEltwise && (num > 1 || channels == 1)
+        let scaleDiff = blobs[0].diff
+        for d in 0..<channels {
+            scaleDiff[d] = accumulates ? scaleDiff[d] + Float(scaleSums[d]) : Float(scaleSums[d])
+        }
+    }
 }

@@ -9,7 +9,7 @@ final class ConvolutionLayer: BaseConvolutionLayer {
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         if usesPackedGemm {
-            forwardPacked(bottom: bottom, top: top)
+            try forwardPacked(bottom: bottom, top: top)
             return
         }
         let weights = blobs[0].data
@@ -31,10 +31,12 @@ final class ConvolutionLayer: BaseConvolutionLayer {
     private let foldedBias = ScratchBuffer<Float>()
     private let inputScale = ScratchBuffer<Float>()
     private let inputShift = ScratchBuffer<Float>()
+    /// The BatchNorm (batch statistics)/Scale/ReLU chain before the input in a net that trains.
+    private var trainingChain: BatchNormInputChain?
 
     /// Forward on the packed kernels: weights packed once (until they change), no im2col for
     /// stride-1 convolutions, the bias (and folded chains) applied as the products are stored.
-    private func forwardPacked(bottom: [Blob], top: [Blob]) {
+    private func forwardPacked(bottom: [Blob], top: [Blob]) throws {
         let weightBlob = blobs[0]
         var stamps = [weightBlob.dataStamp]
         if biasTerm { stamps.append(blobs[1].dataStamp) }
@@ -56,6 +58,9 @@ final class ConvolutionLayer: BaseConvolutionLayer {
         if let inputChain {
             transform = ChannelTransform(scale: UnsafePointer(inputScale.pointer), shift: UnsafePointer(inputShift.pointer),
                                          relu: inputChain.reluSlope != nil, slope: inputChain.reluSlope ?? 0)
+        }
+        if let trainingChain {
+            transform = try trainingChain.forward(bottom[0])
         }
         let plan = packedPlan
         for (input, output) in zip(bottom, top) {
@@ -110,7 +115,8 @@ final class ConvolutionLayer: BaseConvolutionLayer {
     private func backwardPacked(top: [Blob], propagateDown: [Bool], bottom: [Blob]) {
         let plan = packedPlan
         let outputsPerGroup = convOutChannels / group
-        if propagateDown.contains(true) {
+        let chainGradient = trainingChain.map { propagateDown[0] || $0.scaleNeedsGradient } ?? false
+        if propagateDown.contains(true) || chainGradient {
             let stamp = blobs[0].dataStamp
             if stamp != inputGradientStamp || inputGradientWeights.count != group {
                 inputGradientWeights = plan.packForInputGradient(blobs[0].readOnlyData, outputsPerGroup: outputsPerGroup)
@@ -122,14 +128,24 @@ final class ConvolutionLayer: BaseConvolutionLayer {
             if biasTerm && parameterPropagateDown[1] {
                 for n in 0..<num { biasBackward(blobs[1].diff, topDiff + n * topDim) }
             }
+            let transform = trainingChain?.transform
             if parameterPropagateDown[0] {
                 let x = bottom[i].readOnlyData, weightDiff = blobs[0].diff
                 for n in 0..<num {
                     plan.accumulateWeightGradient(input: x + n * bottomDim, outputDiff: topDiff + n * topDim,
-                                                  weightDiff: weightDiff, outputsPerGroup: outputsPerGroup)
+                                                  weightDiff: weightDiff, outputsPerGroup: outputsPerGroup, transform: transform)
                 }
             }
-            if propagateDown[i] {
+            if let trainingChain, chainGradient {
+                // The chain's output gradient lives only until the chain's backward has used it.
+                WorkspacePool.shared.withBuffer(num * bottomDim) { chainDiff in
+                    for n in 0..<num {
+                        plan.inputGradient(outputDiff: topDiff + n * topDim, packed: inputGradientWeights, inputDiff: chainDiff + n * bottomDim)
+                    }
+                    trainingChain.backward(input: bottom[i].readOnlyData, chainDiff: UnsafePointer(chainDiff),
+                                           bottomDiff: propagateDown[i] ? bottom[i].diff : nil)
+                }
+            } else if propagateDown[i] {
                 let inputDiff = bottom[i].diff
                 for n in 0..<num {
                     plan.inputGradient(outputDiff: topDiff + n * topDim, packed: inputGradientWeights, inputDiff: inputDiff + n * bottomDim)
@@ -171,8 +187,14 @@ extension ConvolutionLayer: ChannelFoldingLayer {
     }
 
     func foldInput(_ chain: FoldedChannelChain) -> Bool {
-        guard usesPackedGemm, inputChain == nil else { return false }
+        guard usesPackedGemm, inputChain == nil, trainingChain == nil else { return false }
         inputChain = chain
+        return true
+    }
+
+    func foldTrainingInput(_ layers: [Layer]) -> Bool {
+        guard usesPackedGemm, inputChain == nil, trainingChain == nil, let chain = BatchNormInputChain(layers: layers) else { return false }
+        trainingChain = chain
         return true
     }
 }
