@@ -1,3 +1,5 @@
+import CKernels
+
 /// Window geometry of 2-D pooling on one plane, with the pooled size already decided by the layer
 /// (Caffe's ceil rule and clipping live in the layer, src/caffe/layers/pooling_layer.cpp Reshape).
 public struct PoolingGeometry: Equatable, Sendable {
@@ -36,6 +38,17 @@ public enum Pooling {
     /// window that covers no input cell.
     public static func maxForward(_ g: PoolingGeometry, planes: Int, input: UnsafePointer<Float>,
                                   output: UnsafeMutablePointer<Float>, argmax: UnsafeMutablePointer<Int32>) {
+        if g.kernelH == 2 && g.kernelW == 2 && g.strideH == 2 && g.strideW == 2 && g.padH == 0 && g.padW == 0
+            && g.pooledHeight <= (g.height + 1) / 2 && g.pooledWidth <= (g.width + 1) / 2 {
+            // DSOD's pooling: a vector kernel with the same rules (Sources/CKernels/pooling.c).
+            KernelThreads.parallelFor(planes, minimumPerChunk: max(1, 16384 / max(1, g.inputPlane))) { range in
+                for p in range {
+                    ck_max_pool_2x2(input + p * g.inputPlane, Int32(g.height), Int32(g.width), output + p * g.outputPlane,
+                                    argmax + p * g.outputPlane, Int32(g.pooledHeight), Int32(g.pooledWidth))
+                }
+            }
+            return
+        }
         KernelThreads.parallelFor(planes, minimumPerChunk: max(1, 8192 / max(1, g.inputPlane))) { range in
             for p in range {
                 let src = input + p * g.inputPlane

@@ -166,3 +166,42 @@ final class ConvolutionPlanBackwardTests: XCTestCase {
         }
     }
 }
+
+/// The 2x2 stride-2 MAX pooling fast path against Caffe's rule written as loops: odd sizes (the
+/// ceil output's cut windows), ties (first maximum wins) and rows wider than one vector.
+final class MaxPoolFastPathTests: XCTestCase {
+    func testMatchesCaffeRule() {
+        for (h, w) in [(5, 5), (75, 75), (4, 40), (3, 37), (1, 2), (38, 38)] {
+            let (ph, pw) = ((h + 1) / 2, (w + 1) / 2)
+            // Few distinct values, so ties are common.
+            let input = (0..<(2 * h * w)).map { Float(($0 * 7919) % 5) - 2 }
+            let g = PoolingGeometry(height: h, width: w, kernelH: 2, kernelW: 2, padH: 0, padW: 0, strideH: 2, strideW: 2,
+                                    pooledHeight: ph, pooledWidth: pw)
+            var output = [Float](repeating: .nan, count: 2 * ph * pw)
+            var argmax = [Int32](repeating: -7, count: 2 * ph * pw)
+            input.withUnsafeBufferPointer { x in
+                output.withUnsafeMutableBufferPointer { y in
+                    argmax.withUnsafeMutableBufferPointer { a in
+                        Pooling.maxForward(g, planes: 2, input: x.baseAddress!, output: y.baseAddress!, argmax: a.baseAddress!)
+                    }
+                }
+            }
+            for p in 0..<2 {
+                for oy in 0..<ph {
+                    for ox in 0..<pw {
+                        var best = -Float.greatestFiniteMagnitude, index: Int32 = -1
+                        for y in (2 * oy)..<min(2 * oy + 2, h) {
+                            for x in (2 * ox)..<min(2 * ox + 2, w) where input[p * h * w + y * w + x] > best {
+                                best = input[p * h * w + y * w + x]
+                                index = Int32(y * w + x)
+                            }
+                        }
+                        let o = p * ph * pw + oy * pw + ox
+                        XCTAssertEqual(output[o], best, "\(h)x\(w) plane \(p) (\(oy), \(ox))")
+                        XCTAssertEqual(argmax[o], index, "\(h)x\(w) plane \(p) (\(oy), \(ox)) argmax")
+                    }
+                }
+            }
+        }
+    }
+}

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "CChannelOps.h"
+#include "CPooling.h"
 
 #ifdef __cplusplus
 extern "C" {
