@@ -17,7 +17,8 @@ enum CaseRunner {
 
     /// Forward passes of the deploy net (TEST) with the filled weights.
     static func runDeploy(_ c: BenchCase) throws -> CaseResult {
-        let net = try Net(parameter: BenchNets.deployParameter(c.model), phase: .test, registry: .standard)
+        // As `dsod detect` runs it: folding on, memory shared by blobs that are not outputs.
+        let net = try Net(parameter: BenchNets.deployParameter(c.model), phase: .test, registry: .standard, optimizations: .outputsOnly)
         try net.loadWeights(from: BenchNets.weightsPath(c.model))
         guard let data = net.blob(named: "data") else { throw BenchError("\(c.model) deploy: no 'data' blob") }
         try data.reshape([c.batch, 3, c.imageSize, c.imageSize])

@@ -148,6 +148,13 @@ public final class Blob {
         diffStorage = other.diffMemory
     }
 
+    /// Makes this blob use `storage` for its values (memory reuse; the capacity must hold the
+    /// blob's count).
+    func useStorage(_ storage: BlobStorage) {
+        guard storage.capacity >= count else { return }
+        dataStorage = storage
+    }
+
     /// Shares both memories with `other`, whatever the counts (for parameter sharing with
     /// PERMISSIVE shapes the counts are checked by the caller).
     func shareStorage(with other: Blob) {

@@ -13,14 +13,22 @@ public struct NetOptimizations: Sendable, Equatable {
     /// input and recomputed in its backward instead of being stored (the memory-efficient
     /// DenseNet). The chain's layers do not run; their tops are not computed.
     public var recomputeBatchNorm: Bool
+    /// TEST nets without backward: blobs whose lifetimes do not overlap share memory (see
+    /// `MemoryPlan`). Only the net's inputs and outputs keep their values after a forward pass,
+    /// so this is off unless asked for (tools that read only the outputs turn it on).
+    public var reuseMemory: Bool
 
-    public init(foldBatchNorm: Bool = true, recomputeBatchNorm: Bool = true) {
+    public init(foldBatchNorm: Bool = true, recomputeBatchNorm: Bool = true, reuseMemory: Bool = false) {
         self.foldBatchNorm = foldBatchNorm
         self.recomputeBatchNorm = recomputeBatchNorm
+        self.reuseMemory = reuseMemory
     }
 
-    /// Everything on (the default).
+    /// The default: folding and recomputation, which keep every output and every blob that a
+    /// running layer writes.
     public static var all: NetOptimizations { NetOptimizations() }
+    /// The default plus memory reuse, for callers that read only the net's outputs.
+    public static var outputsOnly: NetOptimizations { NetOptimizations(reuseMemory: true) }
     /// Everything off: every layer runs as in Caffe.
     public static var none: NetOptimizations { NetOptimizations(foldBatchNorm: false, recomputeBatchNorm: false) }
 }

@@ -159,7 +159,14 @@ open class Layer {
     /// Caffe's `Layer::Forward`: reshape, forward, then the weighted loss of the loss tops.
     @discardableResult
     public final func runForward(bottom: [Blob], top: [Blob]) throws -> Float {
+        try runForward(bottom: bottom, top: top, afterReshape: {})
+    }
+
+    /// `runForward` with `afterReshape` called between reshape and forward (the Net places
+    /// reused memory there).
+    final func runForward(bottom: [Blob], top: [Blob], afterReshape: () -> Void) throws -> Float {
         try reshape(bottom: bottom, top: top)
+        afterReshape()
         try forward(bottom: bottom, top: top)
         var loss: Float = 0
         for (index, blob) in top.enumerated() where index < lossWeights.count && lossWeights[index] != 0 {

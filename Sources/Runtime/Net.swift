@@ -47,6 +47,8 @@ public final class Net {
     /// Layers taken over by a neighbouring convolution (`NetOptimizations.foldBatchNorm`): they
     /// do not run, and their tops other than the chain's last are not computed.
     public internal(set) var layerIsFolded: [Bool] = []
+    /// Storage reuse (`NetOptimizations.reuseMemory`), nil when off or not applicable.
+    var memoryPlan: MemoryPlan?
 
     /// Every parameter blob of every layer, in layer order (shared ones included).
     public private(set) var params: [Blob] = []
@@ -204,7 +206,8 @@ public final class Net {
         for (index, name) in layerNames.enumerated() where layerIndex[name] == nil { layerIndex[name] = index }
         shareWeights()
         layerIsFolded = Array(repeating: false, count: layers.count)
-        if optimizations.foldBatchNorm { foldChannelChains() }
+        foldChannelChains()
+        if optimizations.reuseMemory { memoryPlan = planMemory() }
     }
 
     /// Makes layer `layer` write blob `blob` instead of its top (folding).

@@ -26,6 +26,11 @@ extension Net {
         if layerIsFolded[index] { return 0 }
         let layer = layers[index]
         do {
+            if let memoryPlan, !memoryPlan.placements[index].isEmpty {
+                return try layer.runForward(bottom: bottoms[index], top: tops[index]) {
+                    memoryPlan.place(layer: index, tops: tops[index], bottoms: bottoms[index], blobs: blobs)
+                }
+            }
             return try layer.runForward(bottom: bottoms[index], top: tops[index])
         } catch let error as LayerError {
             throw error

@@ -64,7 +64,8 @@ public final class Solver {
         let seed = parameter.randomSeed >= 0 ? UInt64(parameter.randomSeed) : UInt64.random(in: 0...UInt64.max)
         net = try Net(parameter: SolverNets.trainNetParameter(parameter, solverFile: solverFile), registry: registry, seed: seed)
         testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, p in
-            try Net(parameter: p, registry: registry, seed: seed &+ UInt64(i + 1))
+            // Test nets are read through their outputs only: their other blobs may share memory.
+            try Net(parameter: p, registry: registry, seed: seed &+ UInt64(i + 1), optimizations: .outputsOnly)
         }
         for blob in net.learnableParams {
             for _ in 0..<rule.historySets { history.append(try Blob(shape: blob.shape)) }

@@ -1,7 +1,7 @@
 import CaffeProto
 import Foundation
 import Layers
-import Runtime
+@testable import Runtime
 import TestSupport
 import XCTest
 
@@ -36,6 +36,39 @@ final class DSOD300DeployGoldenTests: XCTestCase {
             compared += 1
         }
         XCTAssertEqual(compared, 11)
+    }
+
+    /// With memory reuse the outputs are the same bits as without, at batch 1 and then 2 (slots
+    /// grow), and far fewer blobs keep memory of their own.
+    func testMemoryReuseKeepsOutputs() throws {
+        let folder = TestPaths.golden("nets/dsod300_deploy")
+        var parameter = try CaffeFiles.readNet(folder.appendingPathComponent("deploy.prototxt").path)
+        for i in parameter.layer.indices where parameter.layer[i].type == "DetectionOutput" {
+            parameter.layer[i].detectionOutputParam.clearSaveOutputParam()
+        }
+        let input = try GoldenCase(folder: folder).arrays(in: "blobs").first { $0.name == "data" }!.array.values
+        var results: [[[Float]]] = []
+        for optimizations in [NetOptimizations.all, .outputsOnly] {
+            let net = try Net(parameter: parameter, phase: .test, registry: .standard, optimizations: optimizations)
+            try net.loadWeights(from: folder.appendingPathComponent("weights.caffemodel").path)
+            var outputs: [[Float]] = []
+            for batch in [1, 2] {
+                let data = try XCTUnwrap(net.blob(named: "data"))
+                try data.reshape([batch, 3, 300, 300])
+                try data.setData(Array((0..<batch).map { _ in input }.joined()))
+                try net.forward()
+                outputs.append(try XCTUnwrap(net.blob(named: "detection_out")).dataArray())
+            }
+            if optimizations.reuseMemory {
+                let plan = try XCTUnwrap(net.memoryPlan, "a plan for the TEST net")
+                print("dsod300_deploy: memory reuse: \(plan.plannedBlobs) blobs in \(plan.slotCount) slots")
+                XCTAssertGreaterThan(plan.plannedBlobs, 150)
+                XCTAssertLessThan(plan.slotCount, 20)
+            }
+            results.append(outputs)
+        }
+        XCTAssertEqual(results[0], results[1], "detection_out with and without memory reuse")
+        XCTAssertEqual(results[0][0].count, 68 * 7)
     }
 
     @discardableResult

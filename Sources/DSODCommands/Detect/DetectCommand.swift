@@ -108,7 +108,8 @@ final class Detector {
         for i in parameter.layer.indices where parameter.layer[i].type == "DetectionOutput" {
             parameter.layer[i].detectionOutputParam.clearSaveOutputParam()
         }
-        net = try Net(parameter: parameter, phase: .test, registry: .standard)
+        // Only detection_out is read: the other blobs may share memory.
+        net = try Net(parameter: parameter, phase: .test, registry: .standard, optimizations: .outputsOnly)
         _ = try net.loadWeights(from: weights)
         if let labelMap {
             let map = try CaffeFiles.read(labelMap, as: Caffe_LabelMap.self)

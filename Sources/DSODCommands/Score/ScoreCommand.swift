@@ -82,7 +82,7 @@ struct ScoreCommand: ParsableCommand {
         }
         guard let model, let iterations else { throw ValidationError("give --solver, or --model with --iterations") }
         let version = try APVersion(caffeName: apVersion ?? "11point")
-        let net = try Net(path: model, phase: .test, registry: .standard)
+        let net = try Net(path: model, phase: .test, registry: .standard, optimizations: .outputsOnly)
         _ = try net.loadWeights(from: weights)
         let bar = ProgressBar(total: iterations, label: "score", enabled: echoLog && isatty(STDERR_FILENO) != 0)
         guard let evaluation = try DetectionTest.run(net: net, iterations: iterations, apVersion: version,

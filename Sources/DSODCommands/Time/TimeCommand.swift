@@ -44,6 +44,9 @@ struct TimeCommand: ParsableCommand {
     @Flag(help: "Sum the times by layer type (where the time goes) instead of listing every layer.")
     var byType = false
 
+    @Flag(help: "Run every layer as Caffe does: no BatchNorm/Scale/ReLU folding into convolutions, no recomputation.")
+    var noFold = false
+
     func validate() throws {
         guard ForwardCommand.parsePhase(phase) != nil else { throw ValidationError("--phase must be TEST or TRAIN, not '\(phase)'") }
         guard iterations >= 1 else { throw ValidationError("--iterations must be at least 1") }
@@ -63,7 +66,8 @@ struct TimeCommand: ParsableCommand {
 
     /// The command's work: builds the net and measures it.
     func measure() throws -> Report {
-        let net = try Net(path: model, phase: ForwardCommand.parsePhase(phase) ?? .train, registry: .standard)
+        let net = try Net(path: model, phase: ForwardCommand.parsePhase(phase) ?? .train, registry: .standard,
+                          optimizations: noFold ? .none : .all)
         if let weights { try net.loadWeights(from: weights) }
         for text in inputs {
             guard let (name, path) = ForwardCommand.parseInput(text), let blob = net.blob(named: name) else {
