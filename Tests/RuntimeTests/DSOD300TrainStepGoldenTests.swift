@@ -18,6 +18,9 @@ final class DSOD300TrainStepGoldenTests: XCTestCase {
         if !complete { print("dsod300_train_step: not built yet (unregistered types): \(removed.joined(separator: ", "))") }
 
         let net = try Net(parameter: pruned, phase: .train, registry: .standard)
+        let recomputed = net.layerIsFolded.indices.filter { net.layerIsFolded[$0] }.map { net.layers[$0].type }
+        print("dsod300_train_step: recomputed in convolutions: \(Dictionary(grouping: recomputed, by: { $0 }).mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))")
+        XCTAssertGreaterThan(recomputed.filter { $0 == "BatchNorm" }.count, 80, "the dense blocks' BatchNorm chains are recomputed")
         try net.loadWeights(from: TestPaths.golden("nets/dsod300_deploy/weights.caffemodel").path)
         for (name, array) in try goldenCase.arrays(in: "blobs") {
             guard let blob = net.blob(named: name) else { continue }
