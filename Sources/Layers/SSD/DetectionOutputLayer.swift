@@ -113,7 +113,7 @@ final class DetectionOutputLayer: Layer {
             throw error("the prior bottom \(bottom[2].shape) must hold the \(numPriors) boxes and their variances (shape (1, 2, 4 x priors))")
         }
         // Placeholder height 1: the number of rows is known only after NMS.
-        try shapeTop(top[0], [1, 1, 1, 7])
+        try reshapeBlob(top[0], [1, 1, 1, 7])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
@@ -123,7 +123,7 @@ final class DetectionOutputLayer: Layer {
             try core.detect(loc: bottom[0].dataArray(), conf: bottom[1].dataArray(),
                             priorData: Array(bottom[2].dataBuffer(numPriors * 8)), num: num)
         }
-        try shapeTop(top[0], [1, 1, result.rowCount, 7])
+        try reshapeBlob(top[0], [1, 1, result.rowCount, 7])
         let rows = result.rows
         let output = top[0].data
         for (index, value) in rows.enumerated() { output[index] = value }
