@@ -128,7 +128,7 @@ final class DetectionOutputLayer: Layer {
         let output = top[0].data
         for (index, value) in rows.enumerated() { output[index] = value }
         if resultFiles != nil {
-            try detectionStep { _ = try resultFiles?.add(result.detections, num: num) }
+            try detectionStep { _ = try resultFiles?.add(rows: rows, num: num) }
         }
     }
 }
