@@ -23,6 +23,7 @@ public struct DsodCommand: ParsableCommand {
 
     /// Every `dsod` subcommand, in the order `--help` lists them.
     static let subcommandList: [any ParsableCommand.Type] = [
+        DemoCommand.self,
         TrainCommand.self,
         ScoreCommand.self,
         DetectCommand.self,

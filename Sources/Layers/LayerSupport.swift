@@ -42,3 +42,10 @@ func constantFiller(_ value: Float) -> Caffe_FillerParameter {
     filler.value = value
     return filler
 }
+
+/// A label stored as a float, truncated to an integer as Caffe's `static_cast<int>`; nil for NaN,
+/// infinities and values outside Int32 (which would trap in Swift's conversion).
+func integerLabel(_ value: Float) -> Int? {
+    guard value.isFinite, value > Float(Int32.min) - 1, value < Float(Int32.max) else { return nil }
+    return Int(value)
+}

@@ -16,11 +16,14 @@ public enum Layers {
         PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
         // Loss
         SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
+        // Data
+        AnnotatedDataLayer.self, DataLayer.self,
     ]
 
     /// Registers every layer type of this module into `registry`.
     public static func registerAll(into registry: inout LayerRegistry) {
         for layerClass in standardClasses { registry.register(layerClass) }
+        SSDLayers.register(into: &registry)
     }
 }
 

@@ -152,14 +152,14 @@ public final class Blob {
         guard values.count == count else {
             throw BlobShapeError(shape: shape, reason: "given \(values.count) values for \(count) elements")
         }
-        values.withUnsafeBufferPointer { data.update(from: $0.baseAddress!, count: count) }
+        values.withUnsafeBufferPointer { if let source = $0.baseAddress { data.update(from: source, count: count) } }
     }
 
     public func setDiff(_ values: [Float]) throws {
         guard values.count == count else {
             throw BlobShapeError(shape: shape, reason: "given \(values.count) diff values for \(count) elements")
         }
-        values.withUnsafeBufferPointer { diff.update(from: $0.baseAddress!, count: count) }
+        values.withUnsafeBufferPointer { if let source = $0.baseAddress { diff.update(from: source, count: count) } }
     }
 
     public func fillData(_ value: Float) { data.update(repeating: value, count: count) }

@@ -40,7 +40,7 @@ extension Blob {
             guard proto.data.count == count else {
                 throw BlobShapeError(shape: shape, reason: "stores \(proto.data.count) data values for \(count) elements")
             }
-            proto.data.withUnsafeBufferPointer { if count > 0 { data.update(from: $0.baseAddress!, count: count) } }
+            proto.data.withUnsafeBufferPointer { if let source = $0.baseAddress, count > 0 { data.update(from: source, count: count) } }
         }
         if !proto.doubleDiff.isEmpty {
             guard proto.doubleDiff.count == count else {
@@ -51,7 +51,7 @@ extension Blob {
             guard proto.diff.count == count else {
                 throw BlobShapeError(shape: shape, reason: "stores \(proto.diff.count) diff values for \(count) elements")
             }
-            proto.diff.withUnsafeBufferPointer { diff.update(from: $0.baseAddress!, count: count) }
+            proto.diff.withUnsafeBufferPointer { if let source = $0.baseAddress { diff.update(from: source, count: count) } }
         }
     }
 

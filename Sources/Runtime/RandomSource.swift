@@ -75,9 +75,9 @@ public final class RandomSource: RandomNumberGenerator {
     @inline(__always)
     public func bernoulli(_ p: Double) -> Bool { unitDouble() < p }
 
-    /// Uniform integer in 0..<upperBound.
+    /// Uniform integer in 0..<upperBound (0 when the bound is not positive).
     public func integer(below upperBound: Int) -> Int {
-        precondition(upperBound > 0, "integer(below:) needs a positive bound")
+        guard upperBound > 0 else { return 0 }
         return Int(next() % UInt64(upperBound))
     }
 }

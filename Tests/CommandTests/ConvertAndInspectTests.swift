@@ -60,6 +60,22 @@ final class ConvertAndInspectTests: XCTestCase {
         XCTAssertTrue(lines.contains("With BatchNorm statistics: 374"))
     }
 
+    /// The counts the issue pins, for the nets dsodgen writes (no weights: built to find shapes).
+    func testInspectGeneratedNets() throws {
+        let expected: [(String, String, String)] = [
+            ("DSOD300_pascal/deploy", "14,715,804", "14,795,828"),
+            ("DSOD300_pascal/train", "14,715,804", "14,795,828"),
+            ("DSOD300_pascal/test", "14,715,804", "14,795,828"),
+            ("GRP_DSOD320_pascal/deploy", "15,928,690", "15,955,327"),
+        ]
+        for (name, learnable, all) in expected {
+            let path = TestPaths.repoRoot.appendingPathComponent("prototxt/\(name).prototxt").path
+            let lines = try InspectCommand.inspect(file: path, kind: nil, showBlobs: false)
+            XCTAssertTrue(lines.contains("Learnable parameters: \(learnable)"), "\(name): \(lines.suffix(2))")
+            XCTAssertTrue(lines.contains("With BatchNorm statistics: \(all)"), "\(name): \(lines.suffix(2))")
+        }
+    }
+
     func testInspectDSOD300WeightsCounts() throws {
         let lines = try InspectCommand.inspect(file: TestPaths.golden("nets/dsod300_deploy/weights.caffemodel").path, kind: nil, showBlobs: false)
         XCTAssertTrue(lines.contains("Learnable parameters: 14,715,804"))

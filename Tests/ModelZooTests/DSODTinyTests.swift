@@ -193,6 +193,10 @@ final class DSODTinyTests: XCTestCase {
         // Too short for two steps: no zero or repeated step values.
         XCTAssertEqual(try self.job { $0.setMaxIter(1) }.solver.stepvalue, [])
         XCTAssertEqual(try self.job { $0.setMaxIter(3) }.solver.stepvalue, [2])
+        // A batch larger than the accumulated batch would make iter_size 0 on the CPU.
+        XCTAssertThrowsError(try self.job { $0.batchSize = 16 }) { error in
+            XCTAssertTrue("\(error)".contains("accumulated batch size 8 is smaller than the batch size 16"), "\(error)")
+        }
         // DSOD's scripts keep their schedule; only max_iter changes.
         var dsod = DSODScript(model: .dsod300, home: "/h")
         dsod.setMaxIter(500)

@@ -85,7 +85,7 @@ public struct DsodgenCommand: ParsableCommand {
     @Option(help: "The test net's batch size; test_iter covers the test images with it (default: the script's; synth: 10).")
     var testBatchSize: Int?
 
-    @Option(help: "Write train, test, deploy and solver prototxt and the job script under this folder, laid out as the script lays them out in the Caffe root (models/..., jobs/...).")
+    @Option(help: "Write train, test, deploy and solver prototxt and the job script under this folder, laid out as the script lays them out in the Caffe root (models/..., jobs/...); for synth, flat in the folder (snapshots in snapshots/).")
     var outDir: String?
 
     @Option(help: "The training command the job script runs.")

@@ -25,11 +25,17 @@ struct Canvas {
     }
 
     mutating func fill(x: Int, y: Int, w: Int, h: Int, _ c: Color) {
-        for yy in max(0, y)..<min(height, y + h) { for xx in max(0, x)..<min(width, x + w) { set(xx, yy, c) } }
+        let x0 = max(0, x), x1 = min(width, x + w), y0 = max(0, y), y1 = min(height, y + h)
+        guard x0 < x1, y0 < y1 else { return }
+        for yy in y0..<y1 { for xx in x0..<x1 { set(xx, yy, c) } }
     }
 
     /// A line `thickness` pixels wide (Bresenham, stamped).
     mutating func line(_ x0: Int, _ y0: Int, _ x1: Int, _ y1: Int, _ c: Color, thickness: Int = 1) {
+        // Keep absurd coordinates (an untrained net's boxes) from walking for ever.
+        let limit = 4 * max(width, height)
+        let x0 = min(max(x0, -limit), limit), x1 = min(max(x1, -limit), limit)
+        let y0 = min(max(y0, -limit), limit), y1 = min(max(y1, -limit), limit)
         var x = x0, y = y0
         let dx = abs(x1 - x0), dy = -abs(y1 - y0)
         let sx = x0 < x1 ? 1 : -1, sy = y0 < y1 ? 1 : -1

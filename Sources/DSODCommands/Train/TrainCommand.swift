@@ -56,13 +56,14 @@ struct TrainCommand: ParsableCommand {
     /// Trains and returns the solver (for tests).
     @discardableResult
     static func train(solverPath: String, weights: String?, snapshot: String?, iterations: Int?, logPath: String?,
-                      echo: Bool = true) throws -> Solver {
+                      echo: Bool = true, progress showProgress: Bool? = nil) throws -> Solver {
         var parameter = try CaffeFiles.readSolver(solverPath)
         if let iterations { parameter.maxIter = Int32(iterations) }
         let logFile = try logPath.map { try TrainingLogFile(path: $0) }
         let solver = try Solver(parameter: parameter, solverFile: solverPath, registry: .standard)
         try solver.checkSnapshotFolder()
-        let progress = ProgressBar(total: Int(parameter.maxIter), label: "train", enabled: echo && isatty(STDERR_FILENO) != 0)
+        let progress = ProgressBar(total: Int(parameter.maxIter), label: "train", enabled: (showProgress ?? echo) && isatty(STDERR_FILENO) != 0,
+                                   plainSteps: !echo && showProgress == true)
         solver.log = { line in
             let text = line.glogFormatted()
             progress.clear()

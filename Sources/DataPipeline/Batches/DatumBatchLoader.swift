@@ -9,6 +9,8 @@ public final class DatumBatchLoader: BatchSource, @unchecked Sendable {
     public let batchSize: Int
     public let transformer: DataTransformer
     public let initialDataShape: [Int]
+    /// The label top: one class per item (`[N]`).
+    public var initialLabelShape: [Int] { [batchSize] }
     private let stream: RecordStream
     private var rng: CaffeRandom
 

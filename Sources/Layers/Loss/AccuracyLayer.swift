@@ -46,7 +46,9 @@ final class AccuracyLayer: Layer {
         candidates.reserveCapacity(numLabels)
         for i in 0..<outer {
             for j in 0..<inner {
-                let label = Int(labels[i * inner + j])
+                guard let label = integerLabel(labels[i * inner + j]) else {
+                    throw error("label \(labels[i * inner + j]) at position \(i * inner + j) is not a class index")
+                }
                 if let ignoreLabel, label == ignoreLabel { continue }
                 guard label >= 0, label < numLabels else {
                     throw error("label \(labels[i * inner + j]) at position \(i * inner + j) is outside 0..<\(numLabels)")

@@ -37,7 +37,9 @@ final class SoftmaxWithLossLayer: LossLayer {
     }
 
     private func label(_ labels: UnsafePointer<Float>, _ i: Int, _ j: Int) throws -> Int? {
-        let value = Int(labels[i * inner + j])
+        guard let value = integerLabel(labels[i * inner + j]) else {
+            throw error("label \(labels[i * inner + j]) at position \(i * inner + j) is not a class index")
+        }
         if let ignoreLabel, value == ignoreLabel { return nil }
         guard value >= 0, value < channels else {
             throw error("label \(labels[i * inner + j]) at position \(i * inner + j) is outside 0..<\(channels)")

@@ -59,6 +59,11 @@ extension DSODScript {
         }
         let gpuIDs = try parsedGPUs()
         if gpuIDs.isEmpty {
+            // The scripts' integer division would give iter_size 0, and a solver that never
+            // runs the net.
+            guard accumBatchSize >= batchSize else {
+                throw NetSpecError.invalidRecipe("accumulated batch size \(accumBatchSize) is smaller than the batch size \(batchSize); iter_size would be 0")
+            }
             return BatchSplit(gpuIDs: [], batchSizePerDevice: batchSize, iterSize: accumBatchSize / batchSize,
                               solverMode: "CPU", deviceID: 0)
         }
