@@ -5,17 +5,11 @@ import TestSupport
 import XCTest
 
 /// The SSD cases of golden/layers (priorbox_*, detectionoutput_*, multiboxloss_*,
-/// detectionevaluate_*, smoothl1loss_*) through the table-driven `GoldenLayerRunner`, with a
-/// registry of the standard layers plus `SSDLayers` (until the standard registry includes them).
-/// Prints `SSD golden layer cases <type>: passed/total`.
+/// detectionevaluate_*, smoothl1loss_*) through the table-driven `GoldenLayerRunner` and the
+/// standard registry (which includes `SSDLayers`), counted per layer type:
+/// prints `SSD golden layer cases <type>: passed/total`.
 final class SSDLayerGoldenTests: XCTestCase {
     static let prefixes = ["priorbox_", "detectionoutput_", "multiboxloss_", "detectionevaluate_", "smoothl1loss_"]
-
-    static var registry: LayerRegistry {
-        var registry = LayerRegistry.standard
-        SSDLayers.register(into: &registry)
-        return registry
-    }
 
     func testEverySSDLayerCase() throws {
         let folders = TestPaths.subfolders(of: TestPaths.golden("layers")).filter { folder in
@@ -23,7 +17,7 @@ final class SSDLayerGoldenTests: XCTestCase {
                 && FileManager.default.fileExists(atPath: folder.appendingPathComponent("case.json").path)
         }
         try XCTSkipIf(folders.isEmpty, "golden data not found")
-        let runner = GoldenLayerRunner(registry: Self.registry)
+        let runner = GoldenLayerRunner(registry: .standard)
         var passed: [String: Int] = [:], total: [String: Int] = [:]
         for folder in folders {
             let goldenCase = try GoldenCase(folder: folder)

@@ -285,7 +285,9 @@ final class MultiBoxLossLayer: LossLayer {
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         if propagateDown[2] { throw error("MultiBoxLoss Layer cannot backpropagate to prior inputs.") }
         if propagateDown[3] { throw error("MultiBoxLoss Layer cannot backpropagate to label inputs.") }
-        guard matchLists.count >= num else { throw error("backward without a forward") }
+        if propagateDown[0] || propagateDown[1] {
+            guard matchLists.count >= num else { throw error("backward without a forward") }
+        }
         let scale = top[0].diff[0] / normalizer()
         if propagateDown[0] {
             try backwardLocations(bottom[0], scale: scale)
