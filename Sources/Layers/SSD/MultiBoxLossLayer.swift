@@ -356,7 +356,7 @@ final class MultiBoxLossLayer: LossLayer {
             guard gradient.count == confBlob.count else {
                 throw error("the confidence gradient has \(gradient.count) values for a bottom of \(confBlob.count)")
             }
-            for k in gradient.indices { diff[k] = gradient[k] }
+            gradient.withUnsafeBufferPointer { if let g = $0.baseAddress { Elementwise.copy($0.count, g, diff) } }
             return
         }
         var count = 0
