@@ -264,6 +264,20 @@ final class SSDLayerBehaviourTests: XCTestCase {
         assertSetUpFails("name: \"l\" type: \"SmoothL1Loss\"", bottoms: [[2, 3], [2, 3], [2, 3]], contains: "weights")
     }
 
+    func testAFailedSetUpCreatesNoOutputDirectory() throws {
+        // Caffe creates output_directory before reading the label map; ours writes nothing until
+        // it saves a file, so the deploy nets' absolute result paths are not created by a build.
+        let output = try temporaryDirectory().appendingPathComponent("results/Main").path
+        let layer = try makeLayer("""
+            name: "d" type: "DetectionOutput" detection_output_param { num_classes: 3
+              save_output_param { output_directory: "\(output)" output_format: "VOC"
+                label_map_file: "/nonexistent/labelmap.prototxt" name_size_file: "/nonexistent/ns.txt" } }
+            """)
+        XCTAssertThrowsError(try layer.setUp(bottom: [try Blob(shape: [1, 8]), try Blob(shape: [1, 6]), try Blob(shape: [1, 2, 8])],
+                                             top: [try Blob()]))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: output))
+    }
+
     func testForwardErrorsOnBadRows() throws {
         // A label row with the background label: Caffe aborts ("Found background label").
         let layer = try makeLayer("name: \"m\" type: \"MultiBoxLoss\" multibox_loss_param { num_classes: 3 }")

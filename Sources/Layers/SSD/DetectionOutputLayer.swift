@@ -1,7 +1,6 @@
 import CaffeProto
 import DataPipeline
 import Detection
-import Foundation
 import Runtime
 
 /// Caffe's DetectionOutput (src/caffe/layers/detection_output_layer.cpp): decodes the location
@@ -46,14 +45,9 @@ final class DetectionOutputLayer: Layer {
     /// name-size file are read (and must be readable) whenever they are given.
     private func setUpResultFiles(_ settings: DetectionOutputSettings) throws -> DetectionResultFiles? {
         let save = parameter.detectionOutputParam.saveOutputParam
+        // Caffe creates the output directory here; ours creates it when it first writes a file,
+        // so a net that cannot be built (or never saves) leaves nothing behind.
         var needSave = !save.outputDirectory.isEmpty
-        if needSave {
-            do {
-                try FileManager.default.createDirectory(atPath: save.outputDirectory, withIntermediateDirectories: true)
-            } catch {
-                throw self.error("save_output_param.output_directory \"\(save.outputDirectory)\" cannot be created: \(error)")
-            }
-        }
         var labelNames: [Int: String] = [:]
         if save.hasLabelMapFile && !save.labelMapFile.isEmpty {
             let map: Caffe_LabelMap

@@ -258,6 +258,7 @@ struct DetectionResultFiles {
 
     private func write(_ text: String, to path: String) throws {
         do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try CaffeFiles.writeAtomically(Data(text.utf8), to: path)
         } catch {
             throw DetectionError("save_output_param: cannot write \(path): \(error)")
