@@ -29,6 +29,18 @@ public enum CaffeFiles {
     /// Writes `data` to `path` atomically: a temporary file in the same folder, then rename, so a
     /// crash never leaves a partial file behind.
     public static func writeAtomically(_ data: Data, to path: String) throws {
+        // A device or pipe (/dev/stdout, a FIFO) is written in place: renaming over it would
+        // replace it with a regular file.
+        var status = stat()
+        if stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG && (status.st_mode & S_IFMT) != S_IFDIR {
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw CaffeFormatError(file: path, message: "cannot open for writing")
+            }
+            do { try handle.write(contentsOf: data); try handle.close() } catch {
+                throw CaffeFormatError(file: path, message: "write failed: \(error.localizedDescription)")
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(ProcessInfo.processInfo.processIdentifier)")

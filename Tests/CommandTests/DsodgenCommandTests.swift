@@ -139,7 +139,7 @@ final class DsodgenCommandTests: XCTestCase {
         XCTAssertEqual([job.train.layer[0].dataParam.source, job.test.layer[0].dataParam.source], ["lmdb/train", "lmdb/test"])
         XCTAssertEqual(job.train.layer[0].annotatedDataParam.labelMapFile, "labels.prototxt")
         XCTAssertEqual(job.test.layer.last?.detectionEvaluateParam.nameSizeFile, "sizes.txt")
-        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [3000, 3000, 3000, 1])
+        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [3000, 600, 3000, 1])
         XCTAssertEqual(job.solver.stepvalue, [2000, 2500])
         XCTAssertEqual(job.solver.baseLr, 0.05)
         XCTAssertEqual(job.solver.testIter, [3])

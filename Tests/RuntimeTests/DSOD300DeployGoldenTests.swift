@@ -38,7 +38,26 @@ final class DSOD300DeployGoldenTests: XCTestCase {
 
         let tolerances = goldenCase.json["blob_tolerance"] as? [String: Any] ?? [:]
         var compared: [String] = []
-        for (name, array) in blobs where name != "data" {
+        if let golden = blobs.first(where: { $0.name == "detection_out" })?.array, let detections = net.blob(named: "detection_out") {
+            compared.append("detection_out")
+            let spec = (goldenCase.json["blobs"] as? [String: Any])?["detection_out"] as? [String: Any] ?? [:]
+            let atolScore = (spec["atol_score"] as? NSNumber)?.floatValue ?? 2e-4
+            let atolBox = (spec["atol_box"] as? NSNumber)?.floatValue ?? 4e-5
+            XCTAssertEqual(detections.shape, golden.shape, "detection_out: row count")
+            let ours = detections.dataArray()
+            if ours.count == golden.values.count {
+                for row in 0..<(ours.count / 7) {
+                    let a = Array(ours[(row * 7)..<(row * 7 + 7)]), b = Array(golden.values[(row * 7)..<(row * 7 + 7)])
+                    XCTAssertEqual(a[0], b[0], "detection_out row \(row): image id")
+                    XCTAssertEqual(a[1], b[1], "detection_out row \(row): label (row order)")
+                    XCTAssertLessThanOrEqual(abs(a[2] - b[2]), atolScore, "detection_out row \(row): score \(a[2]) vs \(b[2])")
+                    for column in 3..<7 {
+                        XCTAssertLessThanOrEqual(abs(a[column] - b[column]), atolBox, "detection_out row \(row) column \(column): \(a[column]) vs \(b[column])")
+                    }
+                }
+            }
+        }
+        for (name, array) in blobs where name != "data" && name != "detection_out" {
             guard let blob = net.blob(named: name) else {
                 print("dsod300_deploy: blob \(name) not compared (its layers are not registered yet)")
                 continue
@@ -53,7 +72,10 @@ final class DSOD300DeployGoldenTests: XCTestCase {
             }
         }
         print("dsod300_deploy: compared \(compared.count) blobs: \(compared.joined(separator: ", "))")
-        for required in ["Convolution5", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Second_norm", "Sixth_norm", "mbox_loc", "mbox_conf", "mbox_conf_softmax"] {
+        var required = ["Convolution5", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Second_norm", "Sixth_norm", "mbox_loc", "mbox_conf", "mbox_conf_softmax"]
+        if LayerRegistry.standard.contains("PriorBox") { required.append("mbox_priorbox") }
+        if LayerRegistry.standard.contains("DetectionOutput") { required.append("detection_out") }
+        for required in required {
             XCTAssertTrue(compared.contains(required), "\(required) must be compared")
         }
         if let softmax = net.blob(named: "mbox_conf_softmax"), let flatten = net.blob(named: "mbox_conf_flatten") {
