@@ -167,7 +167,7 @@ final class DsodgenCommandTests: XCTestCase {
         let snapshots = folder + "/models/DSOD300/VOC0712/DSOD300_300x300"
         try FileManager.default.createDirectory(atPath: snapshots, withIntermediateDirectories: true)
         for iteration in [2000, 98000] {
-            FileManager.default.createFile(atPath: "\(snapshots)/DSOD300_VOC0712_DSOD300_300x300_iter_\(iteration).caffemodel", contents: Data())
+            _ = FileManager.default.createFile(atPath: "\(snapshots)/DSOD300_VOC0712_DSOD300_300x300_iter_\(iteration).caffemodel", contents: Data())
         }
         let written = try cmd.writeJob(root: folder, home: "/h")
         let script = try String(contentsOfFile: written.last ?? "", encoding: .utf8)

@@ -29,7 +29,7 @@ final class ScoreAndForwardGoldenTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        if !previousDirectory.isEmpty { FileManager.default.changeCurrentDirectoryPath(previousDirectory) }
+        if !previousDirectory.isEmpty { _ = FileManager.default.changeCurrentDirectoryPath(previousDirectory) }
         if let work { try? FileManager.default.removeItem(at: work.deletingLastPathComponent().deletingLastPathComponent()) }
     }
 

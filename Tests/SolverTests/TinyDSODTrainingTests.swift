@@ -32,7 +32,7 @@ final class TinyDSODTrainingTests: XCTestCase {
     }
 
     override func tearDownWithError() throws {
-        FileManager.default.changeCurrentDirectoryPath(previousDirectory)
+        _ = FileManager.default.changeCurrentDirectoryPath(previousDirectory)
         try? FileManager.default.removeItem(at: work.deletingLastPathComponent().deletingLastPathComponent())
     }
 
