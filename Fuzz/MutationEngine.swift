@@ -52,7 +52,7 @@ struct Mutator {
 
     private func mutateOnce(_ bytes: inout [UInt8], corpus: [[UInt8]], rng: inout SeededRandom) {
         let position = rng.below(bytes.count + 1)
-        switch rng.below(10) {
+        switch rng.below(11) {
         case 0 where !bytes.isEmpty:
             bytes[min(position, bytes.count - 1)] ^= UInt8(1) << UInt8(rng.below(8))
         case 1 where !bytes.isEmpty:
@@ -81,6 +81,16 @@ struct Mutator {
             bytes.insert(contentsOf: chunk, at: position)
         case 8:
             replaceNumber(&bytes, near: position, rng: &rng)
+        case 9:
+            // Deep nesting or a long run: a token (or a chunk of the input) repeated many times.
+            let tokens = isText ? Self.textTokens : Self.binaryPatterns
+            var unit = tokens[rng.below(tokens.count)]
+            if rng.chance(50), bytes.count > 4 {
+                let start = rng.below(bytes.count - 1)
+                unit = Array(bytes[start..<min(bytes.count, start + 1 + rng.below(12))])
+            }
+            let times = 100 + rng.below(maximumLength / max(1, unit.count) / 2 + 1)
+            bytes.insert(contentsOf: Array(repeating: unit, count: times).joined(), at: position)
         default:
             // Overwrite a short run with a boundary pattern, keeping the length.
             let tokens = isText ? Self.textTokens : Self.binaryPatterns

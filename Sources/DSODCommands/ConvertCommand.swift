@@ -54,6 +54,7 @@ struct ConvertCommand: ParsableCommand {
         let (message, loaded) = try AnyCaffeMessage.read(input, kind: kind, upgrade: upgrade)
         var modelWarnings: [String] = []
         if case .net(let net) = message {
+            if upgrade || net.layers.isEmpty { try NetDefinitionCheck.check(net, file: input) }
             try WeightChecks.checkStoredBlobs(net, file: input)
             if let model { modelWarnings = try WeightChecks.checkAgainstModel(net, weightsFile: input, model: model) }
         } else if model != nil {

@@ -140,9 +140,15 @@ extension JPEGCodec {
             guard b.count == 26 else { throw DataPipelineError(source, "corrupt PNG: truncated header") }
             func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
             let colorType = Int(b[25])
-            return (be32(16), be32(20), colorType == 0 || colorType == 4 ? 1 : 3)
+            let (width, height) = (be32(16), be32(20))
+            // At least one bit per pixel plus a filter byte per row, inflated at most 1032:1.
+            guard (height / 1032) * (1 + width / 8) <= bytes.count + 64 else {
+                throw DataPipelineError(source, "PNG header declares \(width)x\(height) pixels, more than its \(bytes.count) bytes can encode; refusing it as a decompression bomb")
+            }
+            return (width, height, colorType == 0 || colorType == 4 ? 1 : 3)
         }
         let info = try header(bytes, source: source)
+        try checkNotABomb(bytes.count, width: info.width, height: info.height, source: source)
         return (info.width, info.height, info.components > 1 ? 3 : 1)
     }
 
