@@ -36,7 +36,7 @@ enum CommandTargets {
                 guard !message.isEmpty else {
                     throw FuzzViolation(description: "dsod-flags: an error with an empty message: \(error)")
                 }
-                return .refused
+                return .refused(message)
             }
         })
 
@@ -53,10 +53,11 @@ enum CommandTargets {
                 _ = try DsodgenCommand.parseAsRoot(arguments(bytes))
                 return .accepted
             } catch {
-                guard !DsodgenCommand.message(for: error).isEmpty else {
+                let message = DsodgenCommand.message(for: error)
+                guard !message.isEmpty else {
                     throw FuzzViolation(description: "dsodgen-flags: an error with an empty message: \(error)")
                 }
-                return .refused
+                return .refused(message)
             }
         })
 

@@ -164,7 +164,7 @@ enum DataTargets {
         },
         run: { bytes in
             let file = NameSizeFile(text: String(decoding: bytes, as: UTF8.self))
-            return file.names.count == file.sizes.count ? .accepted : .refused
+            return file.names.count == file.sizes.count ? .accepted : .refused("names and sizes differ in number")
         })
 
     /// `.npy` arrays (dsod forward --input, the golden files).

@@ -65,7 +65,7 @@ struct FuzzRunner {
                     FileManager.default.createFile(atPath: saved, contents: Data(input))
                     report.examples.append("\(error) [input saved to \(saved)]")
                 }
-                outcome = .refused
+                outcome = .refused("\(error)")
             }
             CrashGuard.end()
             switch outcome {

@@ -15,9 +15,17 @@ struct FuzzTarget: Sendable {
     let run: @Sendable ([UInt8]) throws -> FuzzOutcome
 }
 
-enum FuzzOutcome: Sendable {
+enum FuzzOutcome: Sendable, CustomStringConvertible {
     case accepted
-    case refused
+    /// Refused, with the reader's error message.
+    case refused(String)
+
+    var description: String {
+        switch self {
+        case .accepted: return "accepted"
+        case .refused(let message): return "refused: \(message)"
+        }
+    }
 }
 
 /// A rejection that does not meet the bar: the error does not name where the input went wrong
@@ -36,7 +44,7 @@ enum Rejection {
         guard !text.isEmpty, located(error, text) else {
             throw FuzzViolation(description: "\(target): a rejection that does not say where: \(type(of: error)): \(text)")
         }
-        return .refused
+        return .refused(text)
     }
 }
 

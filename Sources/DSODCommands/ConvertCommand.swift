@@ -54,7 +54,8 @@ struct ConvertCommand: ParsableCommand {
         let (message, loaded) = try AnyCaffeMessage.read(input, kind: kind, upgrade: upgrade)
         var modelWarnings: [String] = []
         if case .net(let net) = message {
-            if upgrade || net.layers.isEmpty { try NetDefinitionCheck.check(net, file: input) }
+            // Net definitions (text) must be buildable by Caffe; weights files need not be.
+            if !CaffeFiles.isBinaryPath(input) && (upgrade || net.layers.isEmpty) { try NetDefinitionCheck.check(net, file: input) }
             try WeightChecks.checkStoredBlobs(net, file: input)
             if let model { modelWarnings = try WeightChecks.checkAgainstModel(net, weightsFile: input, model: model) }
         } else if model != nil {

@@ -108,7 +108,7 @@ public struct MemoryBudgetError: Error, CustomStringConvertible, Sendable {
         guard let requestedBytes else {
             return "\(what) would take more bytes than a 64-bit size can count, more than the memory limit of \(limit)"
         }
-        let held = liveBytes > 0 ? " (with \(MemoryBudget.describe(liveBytes)) already held)" : ""
+        let held = liveBytes >= 1 << 20 ? " (with \(MemoryBudget.describe(liveBytes)) already held)" : ""
         return "\(what) would take \(MemoryBudget.describe(requestedBytes))\(held), more than the memory limit of \(limit) (set DSOD_MEMORY_LIMIT to change it)"
     }
 }

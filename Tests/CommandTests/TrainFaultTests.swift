@@ -1,7 +1,7 @@
 import CaffeProto
 @testable import DSODCommands
 import Foundation
-import Solver
+import Runtime
 import TestSupport
 import XCTest
 
@@ -129,7 +129,7 @@ final class TrainFaultTests: XCTestCase {
         defer { FileManager.default.changeCurrentDirectoryPath(cwd) }
         XCTAssertThrowsError(try TrainCommand.train(solverPath: fixture.solver, weights: nil, snapshot: nil, iterations: nil, logPath: nil, echo: false)) { error in
             let text = "\(error)"
-            let pattern = #"the loss became (nan|inf|-inf) at iteration [1-9][0-9]*; the first layer with a non-finite output is '(conv1|relu1|pool1|ip1|loss)' \("#
+            let pattern = #"the loss became (-?nan|-?inf) at iteration [1-9][0-9]*; the first layer with a non-finite output is '(conv1|relu1|pool1|ip1|loss)' \("#
             XCTAssertNotNil(text.range(of: pattern, options: .regularExpression), text)
             XCTAssertTrue(text.hasPrefix(fixture.solver + ": "), text)
         }

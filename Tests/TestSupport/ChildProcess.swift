@@ -44,8 +44,8 @@ public final class ChildProcess {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         var env = ProcessInfo.processInfo.environment
         for (key, value) in environment { env[key] = value }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer {
             argv.forEach { free($0) }
             envp.forEach { free($0) }
@@ -56,7 +56,8 @@ public final class ChildProcess {
         let status: Int32
         if let directory {
             let quoted = ([executable] + arguments).map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-            let shellArgv = ["/bin/sh", "-c", "cd '\(directory)' && exec \(quoted)"].map { strdup($0) } + [nil]
+            let shellWords: [String] = ["/bin/sh", "-c", "cd '\(directory)' && exec \(quoted)"]
+            let shellArgv: [UnsafeMutablePointer<CChar>?] = shellWords.map { strdup($0) } + [nil]
             defer { shellArgv.forEach { free($0) } }
             status = posix_spawn(&child, "/bin/sh", &actions, nil, shellArgv, envp)
         } else {
