@@ -22,12 +22,9 @@ build:
 test: deps
 	$(SWIFT) test $(TEST_FLAGS)
 
-## demo: until the training demo exists, generate DSOD300 and inspect it
+## demo: train DSOD_tiny from scratch on synthetic shapes, score it, draw detections (~7 min)
 demo: build
-	@mkdir -p demo-output
-	$(RELEASE_BIN)/dsodgen DSOD300 > demo-output/DSOD300_deploy.prototxt
-	$(RELEASE_BIN)/dsod inspect demo-output/DSOD300_deploy.prototxt
-	@echo "Wrote demo-output/DSOD300_deploy.prototxt"
+	$(RELEASE_BIN)/dsod demo --out demo-output
 
 ## proto: regenerate Sources/CaffeProto/Generated from Sources/CaffeProto/Schema/caffe.proto
 proto:

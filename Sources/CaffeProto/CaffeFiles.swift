@@ -45,6 +45,18 @@ public enum CaffeFiles {
     /// full disk) removes the temporary file, leaves the previous file as it was, and throws an
     /// error naming the path and the system's reason.
     public static func writeAtomically(_ data: Data, to path: String) throws {
+        // A device or pipe (/dev/stdout, a FIFO) is written in place: renaming over it would
+        // replace it with a regular file.
+        var status = stat()
+        if stat(path, &status) == 0 && (status.st_mode & S_IFMT) != S_IFREG && (status.st_mode & S_IFMT) != S_IFDIR {
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw CaffeFormatError(file: path, message: "cannot open for writing")
+            }
+            do { try handle.write(contentsOf: data); try handle.close() } catch {
+                throw CaffeFormatError(file: path, message: "write failed: \(error.localizedDescription)")
+            }
+            return
+        }
         let url = URL(fileURLWithPath: path)
         let folder = url.deletingLastPathComponent().path
         let temporary = (folder as NSString).appendingPathComponent(".\(url.lastPathComponent)\(temporaryMarker)\(getpid())")

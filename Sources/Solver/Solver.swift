@@ -69,9 +69,10 @@ public final class Solver {
         }
         // random_seed < 0 (the default) means "any": Caffe seeds from entropy.
         let seed = parameter.randomSeed >= 0 ? UInt64(parameter.randomSeed) : UInt64.random(in: 0...UInt64.max)
-        net = try Net(parameter: SolverNets.trainNetParameter(parameter, solverFile: solverFile), registry: registry, seed: seed)
-        testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, p in
-            try Net(parameter: p, registry: registry, seed: seed &+ UInt64(i + 1))
+        let train = try SolverNets.trainNetParameter(parameter, solverFile: solverFile)
+        net = try Self.build(train.net, source: train.source, registry: registry, seed: seed)
+        testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, test in
+            try Self.build(test.net, source: test.source, registry: registry, seed: seed &+ UInt64(i + 1))
         }
         for blob in net.learnableParams {
             for _ in 0..<rule.historySets { history.append(try Blob(shape: blob.shape)) }
@@ -89,6 +90,17 @@ public final class Solver {
     /// Sends a net's debug lines to the solver log.
     private var debugSink: (NetDebugLine) -> Void {
         { [unowned self] line in self.log(SolverLogLine(line.isError ? .error : .info, line.source, line.message)) }
+    }
+
+    /// Builds a net, naming its file in any error (layer errors name only the layer).
+    private static func build(_ parameter: Caffe_NetParameter, source: String, registry: LayerRegistry, seed: UInt64) throws -> Net {
+        do {
+            return try Net(parameter: parameter, registry: registry, seed: seed)
+        } catch let error as NetError where error.file != nil {
+            throw error
+        } catch {
+            throw SolverError(file: source, "\(error)")
+        }
     }
 
     func setLastTestResults(_ results: [TestResult]) { lastTestResults = results }

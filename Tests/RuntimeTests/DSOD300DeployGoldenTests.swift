@@ -6,9 +6,8 @@ import TestSupport
 import XCTest
 
 /// golden/nets/dsod300_deploy: DSOD300's deploy net with Caffe's weights on astronaut.jpg; every
-/// saved blob within its tolerance, the layer order and top shapes of layer_order.txt. Layers of
-/// types not registered yet (PriorBox, DetectionOutput) and what depends on them are left out and
-/// reported.
+/// saved blob within its tolerance (detection_out row by row), the layer order and top shapes of
+/// layer_order.txt. Every layer type of the net is registered: nothing may be pruned.
 final class DSOD300DeployGoldenTests: XCTestCase {
     func testForwardMatchesCaffe() throws {
         let folder = TestPaths.golden("nets/dsod300_deploy")
@@ -19,7 +18,7 @@ final class DSOD300DeployGoldenTests: XCTestCase {
             parameter.layer[i].detectionOutputParam.clearSaveOutputParam()
         }
         let (pruned, removed) = try pruneToRegistered(parameter, registry: .standard)
-        if !removed.isEmpty { print("dsod300_deploy: not built yet (unregistered types): \(removed.joined(separator: ", "))") }
+        XCTAssertEqual(removed, [], "every DSOD300 layer type must be registered")
 
         var started = Date()
         let net = try Net(parameter: pruned, phase: .test, registry: .standard)
@@ -38,9 +37,28 @@ final class DSOD300DeployGoldenTests: XCTestCase {
 
         let tolerances = goldenCase.json["blob_tolerance"] as? [String: Any] ?? [:]
         var compared: [String] = []
-        for (name, array) in blobs where name != "data" {
+        if let golden = blobs.first(where: { $0.name == "detection_out" })?.array, let detections = net.blob(named: "detection_out") {
+            compared.append("detection_out")
+            let spec = (goldenCase.json["blobs"] as? [String: Any])?["detection_out"] as? [String: Any] ?? [:]
+            let atolScore = (spec["atol_score"] as? NSNumber)?.floatValue ?? 2e-4
+            let atolBox = (spec["atol_box"] as? NSNumber)?.floatValue ?? 4e-5
+            XCTAssertEqual(detections.shape, golden.shape, "detection_out: row count")
+            let ours = detections.dataArray()
+            if ours.count == golden.values.count {
+                for row in 0..<(ours.count / 7) {
+                    let a = Array(ours[(row * 7)..<(row * 7 + 7)]), b = Array(golden.values[(row * 7)..<(row * 7 + 7)])
+                    XCTAssertEqual(a[0], b[0], "detection_out row \(row): image id")
+                    XCTAssertEqual(a[1], b[1], "detection_out row \(row): label (row order)")
+                    XCTAssertLessThanOrEqual(abs(a[2] - b[2]), atolScore, "detection_out row \(row): score \(a[2]) vs \(b[2])")
+                    for column in 3..<7 {
+                        XCTAssertLessThanOrEqual(abs(a[column] - b[column]), atolBox, "detection_out row \(row) column \(column): \(a[column]) vs \(b[column])")
+                    }
+                }
+            }
+        }
+        for (name, array) in blobs where name != "data" && name != "detection_out" {
             guard let blob = net.blob(named: name) else {
-                print("dsod300_deploy: blob \(name) not compared (its layers are not registered yet)")
+                XCTFail("dsod300_deploy: our net has no blob \(name)")
                 continue
             }
             guard let tolerance = GoldenTolerance(json: tolerances[name]) else {
@@ -53,7 +71,10 @@ final class DSOD300DeployGoldenTests: XCTestCase {
             }
         }
         print("dsod300_deploy: compared \(compared.count) blobs: \(compared.joined(separator: ", "))")
-        for required in ["Convolution5", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Second_norm", "Sixth_norm", "mbox_loc", "mbox_conf", "mbox_conf_softmax"] {
+        var required = ["Convolution5", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "Second_norm", "Sixth_norm", "mbox_loc", "mbox_conf", "mbox_conf_softmax"]
+        if LayerRegistry.standard.contains("PriorBox") { required.append("mbox_priorbox") }
+        if LayerRegistry.standard.contains("DetectionOutput") { required.append("detection_out") }
+        for required in required {
             XCTAssertTrue(compared.contains(required), "\(required) must be compared")
         }
         if let softmax = net.blob(named: "mbox_conf_softmax"), let flatten = net.blob(named: "mbox_conf_flatten") {

@@ -123,4 +123,20 @@ final class WeightFilesGoldenTests: XCTestCase {
             XCTAssertTrue(text.contains("bad.caffemodel"), "\(name): the file is named: \(text)")
         }
     }
+
+    /// Files Caffe silently half-loads (empty, zeros, cut at a layer boundary): the report names
+    /// the layers that kept their fillers, so tools can say so.
+    func testHalfLoadedFilesAreReported() throws {
+        let convbn = formats("caffemodel/convbn/net.prototxt").path
+        let expected: [String: [String]] = [
+            "trunc_0_empty": ["conv1", "conv1_bn", "conv1_scale", "fc"],
+            "not_protobuf_zeros": ["conv1", "conv1_bn", "conv1_scale", "fc"],
+            "trunc_at_layer_boundary": ["conv1_bn", "conv1_scale", "fc"],
+        ]
+        for (name, missing) in expected {
+            let net = try Net(path: convbn, phase: .test, registry: .standard)
+            let report = try net.loadWeights(from: formats("bad_inputs/\(name)/bad.caffemodel").path)
+            XCTAssertEqual(report.layersWithoutWeights, missing, name)
+        }
+    }
 }

@@ -35,7 +35,7 @@ struct DemoCommand: ParsableCommand {
     var test = 100
 
     @Option(help: "Training iterations (batch 8).")
-    var maxIter = 4000
+    var maxIter = DSODScript.demoMaxIter
 
     @Option(help: "Dataset seed.")
     var seed: UInt64 = 1

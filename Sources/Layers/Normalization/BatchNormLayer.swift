@@ -69,7 +69,6 @@ final class BatchNormLayer: Layer {
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        let count = bottom[0].count
         let x = bottom[0].data, y = top[0].data
         let (num, channels, spatial) = (self.num, self.channels, self.spatial)
         let mean = self.mean.pointer, std = self.std.pointer
@@ -122,7 +121,6 @@ final class BatchNormLayer: Layer {
                 normalized[offset + s] = v
             }
         }
-        _ = count
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
