@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 APT_PACKAGES := liblmdb-dev libopenblas-dev libjpeg62-turbo-dev pkg-config
 
-.PHONY: setup deps build test proto prototxt demo bench clean
+.PHONY: setup deps build test proto prototxt demo bench fuzz clean
 
 ## setup: install system libraries, build in release mode, run the main job on the bundled default
 setup: deps build demo
@@ -40,6 +40,12 @@ proto:
 ## prototxt: regenerate prototxt/<script>/ for DSOD's six scripts
 prototxt: build
 	sh Scripts/make-prototxt.sh $(RELEASE_BIN)/dsodgen
+
+## fuzz: every reader under libFuzzer (coverage-guided; the seeded mutation engine where libFuzzer
+## cannot be built) for FUZZ_SECONDS seconds each; the report goes to fuzz-report.txt
+FUZZ_SECONDS ?= 30
+fuzz:
+	SWIFT=$(SWIFT) sh Scripts/fuzz.sh $(FUZZ_SECONDS)
 
 bench:
 	$(SWIFT) build -c release --product dsod-bench

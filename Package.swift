@@ -46,6 +46,8 @@ let package = Package(
         ]),
         .executableTarget(name: "dsod", dependencies: ["DSODCommands"]),
         .executableTarget(name: "dsodgen", dependencies: ["DSODCommands"]),
+        // Fuzzing of every reader: a seeded mutation engine, or libFuzzer in `make fuzz`.
+        .executableTarget(name: "dsod-fuzz", dependencies: ["CaffeProto", "Runtime", "Layers", "Solver", "DataPipeline", "Detection", "DSODCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Fuzz"),
 
         .target(name: "TestSupport", dependencies: ["CaffeProto", "Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "CaffeProtoTests", dependencies: ["CaffeProto", "TestSupport"]),

@@ -1,17 +1,34 @@
+import Foundation
+import Kernels
+
 /// Zero-initialised float memory shared between blobs (Caffe's SyncedMemory on the CPU).
 /// Several blobs may hold the same storage (`Blob.shareData`), which is how in-place layers,
 /// Split/Flatten/Reshape and parameter sharing see one another's values.
+///
+/// The memory comes from `calloc`, so large blocks are mapped lazily and pages nobody writes
+/// cost nothing; its size is counted in `MemoryBudget` while the storage lives.
 public final class BlobStorage {
     public let pointer: UnsafeMutablePointer<Float>
     public let capacity: Int
+    private let fromCalloc: Bool
 
     public init(capacity: Int) {
         self.capacity = capacity
-        pointer = UnsafeMutablePointer<Float>.allocate(capacity: max(1, capacity))
-        pointer.initialize(repeating: 0, count: max(1, capacity))
+        let elements = max(1, capacity)
+        if let memory = calloc(elements, MemoryLayout<Float>.stride) {
+            pointer = memory.bindMemory(to: Float.self, capacity: elements)
+            fromCalloc = true
+        } else {
+            // calloc failed (no address space left): Swift's allocator reports it as Caffe's would.
+            pointer = UnsafeMutablePointer<Float>.allocate(capacity: elements)
+            pointer.initialize(repeating: 0, count: elements)
+            fromCalloc = false
+        }
+        MemoryBudget.account(elements * MemoryLayout<Float>.stride)
     }
 
     deinit {
-        pointer.deallocate()
+        if fromCalloc { free(pointer) } else { pointer.deallocate() }
+        MemoryBudget.account(-max(1, capacity) * MemoryLayout<Float>.stride)
     }
 }

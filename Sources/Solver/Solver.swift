@@ -33,6 +33,12 @@ public final class Solver {
     public var afterIteration: ((Int, Float) -> Void)?
     /// The results of the most recent test of each test net.
     public private(set) var lastTestResults: [TestResult] = []
+    /// Caffe's `debug_info` (the solver field, or `dsod train --debug-info`): per-layer mean
+    /// absolute data and diff values in the log, on display iterations of the train net and on
+    /// every test pass.
+    public var debugInfo: Bool {
+        didSet { for testNet in testNets { testNet.debugInfoSink = debugInfo ? debugSink : nil } }
+    }
 
     private var trainForwardCount = 0
     private var requestedEarlyExit = false
@@ -56,6 +62,7 @@ public final class Solver {
         guard ["classification", "detection"].contains(parameter.evalType) else {
             throw SolverError(file: solverFile, "unknown eval_type \"\(parameter.evalType)\"; expected classification or detection")
         }
+        debugInfo = parameter.debugInfo
         rule = try UpdateRule(parameter, file: solverFile)
         do { policy = try LearningRatePolicy(parameter) } catch {
             throw SolverError(file: solverFile, "\(error)")
@@ -77,6 +84,12 @@ public final class Solver {
             for set in 0..<2 { for i in 0..<n { ordered.append(history[i * 2 + set]) } }
             history = ordered
         }
+        for testNet in testNets { testNet.debugInfoSink = debugInfo ? debugSink : nil }
+    }
+
+    /// Sends a net's debug lines to the solver log.
+    private var debugSink: (NetDebugLine) -> Void {
+        { [unowned self] line in self.log(SolverLogLine(line.isError ? .error : .info, line.source, line.message)) }
     }
 
     /// Builds a net, naming its file in any error (layer errors name only the layer).
@@ -143,6 +156,7 @@ public final class Solver {
                 if requestedEarlyExit { break }
             }
             let display = parameter.display > 0 && iteration % Int(parameter.display) == 0
+            net.debugInfoSink = display && debugInfo ? debugSink : nil
             var loss: Float = 0
             for _ in 0..<Int(parameter.iterSize) {
                 loss += try trainForward()
@@ -230,6 +244,11 @@ public final class Solver {
             let localRate = rate * net.paramLearningRateMultipliers[i]
             rule.apply(to: param, history: history[i], second: rule.historySets == 2 ? history[n + i] : nil,
                        rate: localRate, p: parameter, iteration: iteration)
+        }
+        if net.debugInfoSink != nil {
+            // The order of Caffe's Net::Update: parameters shared from another layer, then owners.
+            for i in net.params.indices where net.paramOwners[i] != nil { net.updateDebugInfo(param: i) }
+            for i in net.params.indices where net.paramOwners[i] == nil { net.updateDebugInfo(param: i) }
         }
         // Net::Update: every owner parameter takes its step (shared ones see the owner's memory).
         for param in params {
