@@ -100,6 +100,43 @@ public final class ChildProcess {
                            environment: [String: String] = [:], timeout: Double = 600) throws -> Outcome {
         try ChildProcess(executable, arguments, directory: directory, environment: environment).wait(timeout: timeout)
     }
+
+    /// GNU time, which reports a child's true peak memory.
+    static let gnuTime = "/usr/bin/time"
+    static let peakMarker = "DSOD_PEAK_RSS_KB="
+
+    /// Runs to the end with an accurate peak memory. On Linux a child spawned from a large
+    /// process (the test runner) reports that process's size as its own peak (`exec` records the
+    /// parent's high-water mark), so the program is started by GNU time, a small process whose
+    /// child is measured correctly. Without /usr/bin/time the peak is nil and the program runs
+    /// under `ulimit -v` of 6 GiB instead, so a large allocation makes it fail.
+    public static func runMeasured(_ executable: String, _ arguments: [String], directory: String? = nil,
+                                   environment: [String: String] = [:], timeout: Double = 600) throws -> (outcome: Outcome, peakBytes: Int?) {
+        guard FileManager.default.isExecutableFile(atPath: gnuTime) else {
+            let limited = try run("/bin/sh", ["-c", "ulimit -v 6291456 && exec \"$0\" \"$@\"", executable] + arguments,
+                                  directory: directory, environment: environment, timeout: timeout)
+            return (limited, nil)
+        }
+        var outcome = try run(gnuTime, ["-f", peakMarker + "%M", executable] + arguments, directory: directory,
+                              environment: environment, timeout: timeout)
+        var lines = outcome.stderr.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        while lines.last == "" { lines.removeLast() }
+        var peak: Int?
+        if let last = lines.last, last.hasPrefix(peakMarker) {
+            peak = Int(last.dropFirst(peakMarker.count)).map { $0 * 1024 }
+            lines.removeLast()
+        }
+        // GNU time reports a child killed by a signal in a line of its own and exits 128 + signal.
+        if let last = lines.last, last.hasPrefix("Command terminated by signal "), let number = Int32(last.dropFirst(29)) {
+            outcome.signal = number
+            outcome.exitCode = nil
+            lines.removeLast()
+        } else if let last = lines.last, last.hasPrefix("Command exited with non-zero status ") {
+            lines.removeLast()
+        }
+        outcome.stderr = lines.joined(separator: "\n") + (lines.isEmpty ? "" : "\n")
+        return (outcome, peak)
+    }
 }
 
 extension TestPaths {
