@@ -47,9 +47,15 @@ FUZZ_SECONDS ?= 30
 fuzz:
 	SWIFT=$(SWIFT) sh Scripts/fuzz.sh $(FUZZ_SECONDS)
 
-bench:
+## bench: DSOD300/GRP_DSOD320 timings against OpenCV's dnn (Debian's python3-opencv) in one run;
+## BENCH_FLAGS=--quick for a smoke run, --profile for the per-layer-type breakdown
+bench: deps
+	@if ! /usr/bin/python3 -c 'import cv2' >/dev/null 2>&1; then \
+	  echo "Installing python3-opencv (OpenCV's dnn, the comparison) ..."; \
+	  (apt-get update -qq || true) && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-opencv; \
+	fi
 	$(SWIFT) build -c release --product dsod-bench
-	$(RELEASE_BIN)/dsod-bench
+	$(RELEASE_BIN)/dsod-bench $(BENCH_FLAGS)
 
 clean:
 	rm -rf .build .build-proto

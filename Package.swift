@@ -25,8 +25,10 @@ let package = Package(
             name: "CaffeProto",
             dependencies: [.product(name: "SwiftProtobuf", package: "swift-protobuf")],
             exclude: ["Schema"]),
+        // AVX-512 GEMM micro-kernels (C intrinsics, chosen at run time) under Kernels.
+        .target(name: "CKernels"),
         // Raw-pointer math; the only place with tight loops.
-        .target(name: "Kernels", dependencies: ["COpenBLAS"]),
+        .target(name: "Kernels", dependencies: ["COpenBLAS", "CKernels"]),
         // Blob, Layer protocol, registry, Net, fillers, weights.
         .target(name: "Runtime", dependencies: ["Kernels", "CaffeProto"]),
         // Detection geometry as plain values.
@@ -48,6 +50,7 @@ let package = Package(
         .executableTarget(name: "dsodgen", dependencies: ["DSODCommands"]),
         // Fuzzing of every reader: a seeded mutation engine, or libFuzzer in `make fuzz`.
         .executableTarget(name: "dsod-fuzz", dependencies: ["CaffeProto", "Runtime", "Layers", "Solver", "DataPipeline", "Detection", "DSODCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Fuzz"),
+        .executableTarget(name: "dsod-bench", dependencies: ["Runtime", "Layers", "Solver", "Kernels", "CaffeProto", "COpenBLAS"], path: "Benchmarks/DSODBench"),
 
         .target(name: "TestSupport", dependencies: ["CaffeProto", "Runtime"], path: "Tests/TestSupport"),
         .testTarget(name: "CaffeProtoTests", dependencies: ["CaffeProto", "TestSupport"]),

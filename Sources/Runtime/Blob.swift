@@ -121,8 +121,20 @@ public final class Blob {
 
     // MARK: Memory
 
-    public var data: UnsafeMutablePointer<Float> { dataStorage.pointer }
+    /// The values, for reading and writing. Each access counts as a possible write (see
+    /// `dataStamp`); code that only reads may use `readOnlyData`.
+    public var data: UnsafeMutablePointer<Float> {
+        dataStorage.version &+= 1
+        return dataStorage.pointer
+    }
+    /// The values, for reading only: unlike `data` this does not change `dataStamp`.
+    public var readOnlyData: UnsafePointer<Float> { UnsafePointer(dataStorage.pointer) }
     public var diff: UnsafeMutablePointer<Float> { diffMemory.pointer }
+
+    /// Identifies the current values: it changes whenever the memory is replaced (reshape,
+    /// sharing) or handed out for writing through `data`, `setData`, `fillData`, `load`, `copy`.
+    /// Caches of derived values (a convolution's packed weights) compare stamps.
+    public var dataStamp: BlobStamp { BlobStamp(storage: ObjectIdentifier(dataStorage), version: dataStorage.version) }
 
     /// The gradient memory, allocated (zero-filled) when first needed.
     private var diffMemory: BlobStorage {
@@ -189,6 +201,12 @@ public final class Blob {
             data.update(from: other.data, count: count)
         }
     }
+}
+
+/// See `Blob.dataStamp`.
+public struct BlobStamp: Equatable, Sendable {
+    let storage: ObjectIdentifier
+    let version: UInt64
 }
 
 /// A shape a blob cannot take, or an operation its shape does not allow.

@@ -11,6 +11,9 @@ public final class BlobStorage {
     public let pointer: UnsafeMutablePointer<Float>
     public let capacity: Int
     private let fromCalloc: Bool
+    /// Bumped whenever a blob hands out this memory for writing (`Blob.data`), so that caches
+    /// derived from the values (packed or folded weights) notice a change.
+    var version: UInt64 = 0
 
     public init(capacity: Int) {
         self.capacity = capacity

@@ -22,6 +22,8 @@ public final class Net {
     public let random: RandomSource
     /// Opt-in fixes of Caffe bugs given to every layer.
     public let options: LayerOptions
+    /// Speed and memory switches (folding), see `NetOptimizations`.
+    public let optimizations: NetOptimizations
 
     public private(set) var layers: [Layer] = []
     public private(set) var layerNames: [String] = []
@@ -42,6 +44,9 @@ public final class Net {
     public private(set) var inputBlobIndices: [Int] = []
     /// Blobs no layer consumes, sorted by name (Caffe's net outputs).
     public private(set) var outputBlobIndices: [Int] = []
+    /// Layers taken over by a neighbouring convolution (`NetOptimizations.foldBatchNorm`): they
+    /// do not run, and their tops other than the chain's last are not computed.
+    public internal(set) var layerIsFolded: [Bool] = []
 
     /// Every parameter blob of every layer, in layer order (shared ones included).
     public private(set) var params: [Blob] = []
@@ -71,11 +76,11 @@ public final class Net {
     /// Reads a net definition (text or binary, upgraded by `CaffeFiles.readNet`) and builds it.
     public convenience init(path: String, phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String]? = nil,
                             registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed,
-                            options: LayerOptions = LayerOptions()) throws {
+                            options: LayerOptions = LayerOptions(), optimizations: NetOptimizations = .all) throws {
         let parameter = try CaffeFiles.readNet(path)
         do {
             try self.init(parameter: parameter, phase: phase, level: level, stages: stages, registry: registry,
-                          seed: seed, options: options)
+                          seed: seed, options: options, optimizations: optimizations)
         } catch let error as NetError where error.file == nil {
             throw NetError(file: path, layer: error.layer, message: error.message)
         } catch let error as LayerError {
@@ -84,10 +89,11 @@ public final class Net {
     }
 
     /// Builds the net. `phase`, `level` and `stages` override the NetParameter's `state` when
-    /// given (as Caffe's `Net(file, phase, level, stages)`).
+    /// given (as Caffe's `Net(file, phase, level, stages)`). `optimizations` (all on by default)
+    /// change speed and memory, not results beyond float rounding.
     public init(parameter: Caffe_NetParameter, phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String]? = nil,
                 registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed,
-                options: LayerOptions = LayerOptions()) throws {
+                options: LayerOptions = LayerOptions(), optimizations: NetOptimizations = .all) throws {
         var input = try LegacyNetInput.upgrade(parameter)
         if let phase { input.state.phase = phase }
         if let level { input.state.level = level }
@@ -99,6 +105,7 @@ public final class Net {
         self.name = input.name
         self.random = RandomSource(seed: seed)
         self.options = options
+        self.optimizations = optimizations
         let filtered = try NetStateRules.filter(input)
         var built = try SplitInsertion.insertSplits(filtered)
         for i in built.layer.indices where !built.layer[i].hasPhase {
@@ -199,6 +206,20 @@ public final class Net {
         outputBlobIndices = available.sorted().compactMap { blobIndex[$0] }
         for (index, name) in layerNames.enumerated() where layerIndex[name] == nil { layerIndex[name] = index }
         shareWeights()
+        layerIsFolded = Array(repeating: false, count: layers.count)
+        if optimizations.foldBatchNorm { foldChannelChains() }
+    }
+
+    /// Makes layer `layer` write blob `blob` instead of its top (folding).
+    func retarget(layer: Int, top blob: Int) {
+        tops[layer] = [blobs[blob]]
+        topBlobIndices[layer] = [blob]
+    }
+
+    /// Makes layer `layer` read blob `blob` instead of its bottom (folding).
+    func rebind(layer: Int, bottom blob: Int) {
+        bottoms[layer] = [blobs[blob]]
+        bottomBlobIndices[layer] = [blob]
     }
 
     private func appendTop(_ layerParam: Caffe_LayerParameter, layerId: Int, topId: Int, blobName: String,

@@ -22,9 +22,11 @@ extension Net {
         return loss
     }
 
-    /// Runs one layer forward (reshape + forward) and returns its weighted loss.
+    /// Runs one layer forward (reshape + forward) and returns its weighted loss. A folded layer
+    /// (`layerIsFolded`) does nothing: its convolution computes it.
     @discardableResult
     public func forwardLayer(_ index: Int) throws -> Float {
+        if layerIsFolded[index] { return 0 }
         let layer = layers[index]
         do {
             return try layer.runForward(bottom: bottoms[index], top: tops[index])
@@ -75,7 +77,7 @@ extension Net {
 
     /// Reshapes every layer from its bottoms (after an input blob changed shape).
     public func reshape() throws {
-        for (index, layer) in layers.enumerated() {
+        for (index, layer) in layers.enumerated() where !layerIsFolded[index] {
             do {
                 try layer.reshape(bottom: bottoms[index], top: tops[index])
             } catch let error as LayerError {

@@ -68,5 +68,9 @@ final class ForwardAndTimeCommandTests: XCTestCase {
         XCTAssertTrue(text.contains("Average Forward pass:") && text.contains("conv1a") && text.contains("backward:"))
         let forwardOnly = try TimeCommand.parse(["--model", block.appendingPathComponent("net.prototxt").path, "--iterations", "1", "--forward-only"]).measure()
         XCTAssertTrue(forwardOnly.layers.allSatisfy { $0.backward == nil })
+        let types = TimeCommand.byType(report)
+        XCTAssertEqual(types.map(\.layers).reduce(0, +), 32, "every layer counted once")
+        XCTAssertEqual(types.map { $0.forward }.reduce(0, +), report.layers.map(\.forward).reduce(0, +), accuracy: 1e-9)
+        XCTAssertTrue(TimeCommand.formatByType(report).contains("Convolution"))
     }
 }

@@ -103,3 +103,78 @@ final class KernelsTests: XCTestCase {
         XCTAssertTrue(hits.allSatisfy { $0 == 1 })
     }
 }
+
+/// The AVX-512 packed GEMM (PackedGemm) against loops in double: edges of every tile size,
+/// rows given by offsets, the padded-output column map, accumulation and the epilogue.
+final class PackedGemmTests: XCTestCase {
+    private var state: UInt64 = 99
+    private func random(_ n: Int) -> [Float] {
+        (0..<n).map { _ in
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Float(Int64(bitPattern: state >> 11) % 2000) / 1000 - 1
+        }
+    }
+
+    func testMatchesReferenceLoops() throws {
+        try XCTSkipUnless(PackedGemm.isAvailable, "no AVX-512 on this CPU")
+        for (m, n, k) in [(1, 1, 1), (8, 48, 3), (9, 49, 257), (48, 5625, 70), (130, 97, 600), (3, 500, 1), (200, 30, 40)] {
+            let a = random(m * k), b = random(k * n), bias = random(m), initial = random(m * n)
+            let packed = PackedMatrix(rows: m, columns: k)
+            a.withUnsafeBufferPointer { packed.pack($0.baseAddress!, rowStride: k, columnStride: 1) }
+            for (accumulate, relu) in [(false, false), (true, true)] {
+                var c = initial
+                b.withUnsafeBufferPointer { pb in
+                    bias.withUnsafeBufferPointer { pbias in
+                        c.withUnsafeMutableBufferPointer { pc in
+                            PackedGemm.multiply(packed, GemmRows(base: pb.baseAddress!, stride: n), columns: n,
+                                                into: pc.baseAddress!, rowStride: n, accumulate: accumulate,
+                                                epilogue: GemmEpilogue(bias: relu ? pbias.baseAddress : nil, relu: relu, slope: 0.1))
+                        }
+                    }
+                }
+                var worst: Float = 0
+                for i in 0..<m {
+                    for j in 0..<n {
+                        var sum = 0.0
+                        for p in 0..<k { sum += Double(a[i * k + p]) * Double(b[p * n + j]) }
+                        var expected = Float(sum) + (accumulate ? initial[i * n + j] : 0) + (relu ? bias[i] : 0)
+                        if relu && expected <= 0 { expected *= 0.1 }
+                        worst = max(worst, abs(expected - c[i * n + j]))
+                    }
+                }
+                XCTAssertLessThan(worst, 1e-4 * Float(k).squareRoot(), "m \(m) n \(n) k \(k) accumulate \(accumulate)")
+            }
+        }
+    }
+
+    func testTransposedPackingOffsetsAndPaddedColumns() throws {
+        try XCTSkipUnless(PackedGemm.isAvailable, "no AVX-512 on this CPU")
+        // A given transposed (k x m in memory); B rows in reverse order through offsets; C with a
+        // pitch of 7 of which 5 columns are kept.
+        let (m, k, pitch, width, lines) = (11, 13, 7, 5, 9)
+        let n = (lines - 1) * pitch + width
+        let aT = random(k * m), b = random(k * n)
+        let packed = PackedMatrix(rows: m, columns: k)
+        aT.withUnsafeBufferPointer { packed.pack($0.baseAddress!, rowStride: 1, columnStride: m) }
+        let offsets = (0..<k).map { Int64((k - 1 - $0) * n) }
+        var c = [Float](repeating: -7, count: m * lines * width)
+        b.withUnsafeBufferPointer { pb in
+            offsets.withUnsafeBufferPointer { po in
+                c.withUnsafeMutableBufferPointer { pc in
+                    PackedGemm.multiply(packed, GemmRows(base: pb.baseAddress!, offsets: po.baseAddress!), columns: n,
+                                        into: pc.baseAddress!, rowStride: lines * width, outputPitch: pitch, outputWidth: width)
+                }
+            }
+        }
+        for i in 0..<m {
+            for line in 0..<lines {
+                for x in 0..<width {
+                    let column = line * pitch + x
+                    var sum = 0.0
+                    for p in 0..<k { sum += Double(aT[p * m + i]) * Double(b[(k - 1 - p) * n + column]) }
+                    XCTAssertEqual(c[i * lines * width + line * width + x], Float(sum), accuracy: 1e-5)
+                }
+            }
+        }
+    }
+}

@@ -9,7 +9,36 @@ import XCTest
 /// saved blob within its tolerance (detection_out row by row), the layer order and top shapes of
 /// layer_order.txt. Every layer type of the net is registered: nothing may be pruned.
 final class DSOD300DeployGoldenTests: XCTestCase {
+    /// With folding (the default): BatchNorm/Scale/ReLU taken over by the convolutions.
     func testForwardMatchesCaffe() throws {
+        let net = try checkForward(optimizations: .all)
+        let folded = net.layerIsFolded.enumerated().filter(\.element).map { net.layers[$0.offset].type }
+        print("dsod300_deploy: folded \(folded.count) layers (\(Dictionary(grouping: folded, by: { $0 }).mapValues(\.count).sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))")
+        // Every BatchNorm, Scale and ReLU of DSOD300 sits next to a convolution it can be folded into.
+        XCTAssertEqual(folded.count, 92 + 92 + 80)
+    }
+
+    /// Without folding every layer runs as in Caffe; folded and unfolded outputs agree within the
+    /// golden tolerances.
+    func testUnfoldedForwardMatchesCaffeAndFolded() throws {
+        let unfolded = try checkForward(optimizations: .none)
+        XCTAssertFalse(unfolded.layerIsFolded.contains(true))
+        let folded = try checkForward(optimizations: .all)
+        let goldenCase = try GoldenCase(folder: TestPaths.golden("nets/dsod300_deploy"))
+        let tolerances = goldenCase.json["blob_tolerance"] as? [String: Any] ?? [:]
+        var compared = 0
+        for name in ["Convolution5", "First", "Second", "Third", "Fourth", "Fifth", "Sixth", "mbox_loc", "mbox_conf", "mbox_conf_softmax", "detection_out"] {
+            let a = try XCTUnwrap(unfolded.blob(named: name)), b = try XCTUnwrap(folded.blob(named: name))
+            XCTAssertEqual(a.shape, b.shape, name)
+            let tolerance = GoldenTolerance(json: tolerances[name]) ?? GoldenTolerance(atol: 2e-4, rtol: 1e-5)
+            XCTAssertNil(toleranceViolation(ours: b.dataArray(), caffe: a.dataArray(), atol: tolerance.atol, rtol: tolerance.rtol), "\(name): folded vs unfolded")
+            compared += 1
+        }
+        XCTAssertEqual(compared, 11)
+    }
+
+    @discardableResult
+    private func checkForward(optimizations: NetOptimizations) throws -> Net {
         let folder = TestPaths.golden("nets/dsod300_deploy")
         let goldenCase = try GoldenCase(folder: folder)
         var parameter = try CaffeFiles.readNet(folder.appendingPathComponent("deploy.prototxt").path)
@@ -21,7 +50,7 @@ final class DSOD300DeployGoldenTests: XCTestCase {
         XCTAssertEqual(removed, [], "every DSOD300 layer type must be registered")
 
         var started = Date()
-        let net = try Net(parameter: pruned, phase: .test, registry: .standard)
+        let net = try Net(parameter: pruned, phase: .test, registry: .standard, optimizations: optimizations)
         print("dsod300_deploy: built \(net.layers.count) layers in \(String(format: "%.2f", Date().timeIntervalSince(started))) s")
         started = Date()
         let report = try net.loadWeights(from: folder.appendingPathComponent("weights.caffemodel").path)
@@ -29,7 +58,7 @@ final class DSOD300DeployGoldenTests: XCTestCase {
         XCTAssertEqual(report.layersWithoutWeights, [], "every layer with parameters gets weights")
 
         let blobs = try goldenCase.arrays(in: "blobs")
-        guard let data = blobs.first(where: { $0.name == "data" }) else { return XCTFail("no blobs/data.npy") }
+        let data = try XCTUnwrap(blobs.first(where: { $0.name == "data" }), "no blobs/data.npy")
         try net.blob(named: "data")!.setData(data.array.values)
         started = Date()
         try net.forward()
@@ -105,5 +134,6 @@ final class DSOD300DeployGoldenTests: XCTestCase {
             let expectedNames = order.split(separator: "\n").filter { !$0.hasPrefix("#") }.map { String($0.split(separator: "\t")[1]) }
             XCTAssertEqual(net.layerNames, expectedNames, "layer order including the automatic Splits")
         }
+        return net
     }
 }

@@ -20,6 +20,7 @@ struct TimeCommand: ParsableCommand {
             Examples:
               dsod time --model train.prototxt --iterations 10
               dsod time --model deploy.prototxt --phase TEST --forward-only --iterations 5
+              dsod time --model deploy.prototxt --phase TEST --forward-only --by-type
             """)
 
     @Option(help: "The net definition (prototxt).")
@@ -39,6 +40,9 @@ struct TimeCommand: ParsableCommand {
 
     @Flag(help: "Time the forward pass only.")
     var forwardOnly = false
+
+    @Flag(help: "Sum the times by layer type (where the time goes) instead of listing every layer.")
+    var byType = false
 
     func validate() throws {
         guard ForwardCommand.parsePhase(phase) != nil else { throw ValidationError("--phase must be TEST or TRAIN, not '\(phase)'") }
@@ -127,7 +131,38 @@ struct TimeCommand: ParsableCommand {
         return lines.joined(separator: "\n")
     }
 
+    /// Milliseconds per layer type, largest first: (type, layers, forward, backward).
+    static func byType(_ report: Report) -> [(type: String, layers: Int, forward: Double, backward: Double)] {
+        var totals: [String: (layers: Int, forward: Double, backward: Double)] = [:]
+        for layer in report.layers {
+            var entry = totals[layer.type, default: (0, 0, 0)]
+            entry.layers += 1
+            entry.forward += layer.forward
+            entry.backward += layer.backward ?? 0
+            totals[layer.type] = entry
+        }
+        return totals.map { (type: $0.key, layers: $0.value.layers, forward: $0.value.forward, backward: $0.value.backward) }
+            .sorted { ($0.forward + $0.backward, $1.type) > ($1.forward + $1.backward, $0.type) }
+    }
+
+    /// The per-type summary: one line per layer type with its share of the pass.
+    static func formatByType(_ report: Report) -> String {
+        let rows = byType(report)
+        let total = max(1e-9, report.forward + report.backward)
+        var lines = ["Average time per layer type (\(report.iterations) iterations):",
+                     "type                 layers   forward ms  backward ms   share"]
+        for row in rows {
+            let share = 100 * (row.forward + row.backward) / total
+            lines.append(row.type.padding(toLength: 20, withPad: " ", startingAt: 0)
+                + String(format: " %6d %12.3f %12.3f %6.1f%%", row.layers, row.forward, row.backward, share))
+        }
+        lines.append(String(format: "Average Forward pass: %.4f ms.", report.forward))
+        lines.append(String(format: "Average Backward pass: %.4f ms.", report.backward))
+        return lines.joined(separator: "\n")
+    }
+
     func run() throws {
-        print(Self.format(try measure()))
+        let report = try measure()
+        print(byType ? Self.formatByType(report) : Self.format(report))
     }
 }

@@ -37,3 +37,7 @@ final class ReLULayer: Layer {
         }
     }
 }
+
+extension ReLULayer: RectifierLayer {
+    var negativeSlope: Float { slope }
+}

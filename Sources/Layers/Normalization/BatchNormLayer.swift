@@ -161,3 +161,27 @@ final class BatchNormLayer: Layer {
         }
     }
 }
+
+extension BatchNormLayer: ChannelAffineLayer {
+    /// With stored statistics the layer is y = (x - mean[c]) / std[c] (Forward_cpu's global mode).
+    func isChannelAffine(channels: Int) -> Bool {
+        useGlobalStats && channels == self.channels && blobs.count == 3
+    }
+
+    /// scale = 1/std, shift = -mean/std, with mean and std computed as `forward` computes them.
+    func channelAffine(channels: Int) -> (scale: [Double], shift: [Double]) {
+        let factor = blobs[2].readOnlyData[0]
+        let inverse: Float = factor == 0 ? 0 : 1 / factor
+        let sums = blobs[0].readOnlyData, squares = blobs[1].readOnlyData
+        var scale = [Double](repeating: 1, count: channels), shift = [Double](repeating: 0, count: channels)
+        for c in 0..<channels {
+            let mean = inverse * sums[c]
+            let std = (inverse * squares[c] + eps).squareRoot()
+            scale[c] = 1 / Double(std)
+            shift[c] = -Double(mean) / Double(std)
+        }
+        return (scale, shift)
+    }
+
+    var channelAffineStamps: [BlobStamp] { blobs.map(\.dataStamp) }
+}

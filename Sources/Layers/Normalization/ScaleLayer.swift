@@ -156,3 +156,21 @@ final class ScaleLayer: Layer {
         }
     }
 }
+
+extension ScaleLayer: ChannelAffineLayer {
+    /// A learned scale of one value per channel of axis 1 (one bottom) is y = x·gamma[c] + beta[c].
+    func isChannelAffine(channels: Int) -> Bool {
+        parameter.bottom.count == 1 && parameter.scaleParam.axis == 1 && !blobs.isEmpty && blobs[0].shape == [channels]
+            && (biasIndex.map { blobs[$0].shape == [channels] } ?? true)
+    }
+
+    func channelAffine(channels: Int) -> (scale: [Double], shift: [Double]) {
+        let gamma = blobs[0].readOnlyData
+        let beta = biasIndex.map { blobs[$0].readOnlyData }
+        let scale = (0..<channels).map { Double(gamma[$0]) }
+        let shift: [Double] = (0..<channels).map { c in beta.map { Double($0[c]) } ?? 0 }
+        return (scale, shift)
+    }
+
+    var channelAffineStamps: [BlobStamp] { blobs.map(\.dataStamp) }
+}

@@ -165,6 +165,45 @@ class BaseConvolutionLayer: Layer {
 
     var columnCount: Int { kernelDim * group * convOutSpatialDim }
 
+    // MARK: The packed-GEMM path (Kernels' PackedGemm, AVX-512)
+
+    /// How one image runs on the packed kernels, for the current geometry.
+    private var cachedPlan: ConvolutionPlan?
+    /// The weights packed per group, and the stamps of the blobs they were made from.
+    private var packedWeights: [PackedMatrix] = []
+    private var packedStamps: [BlobStamp] = []
+
+    /// Whether forward runs on the packed AVX-512 kernels (Convolution on a CPU that has them).
+    var usesPackedGemm: Bool { PackedGemm.isAvailable && !reverseDimensions }
+
+    /// The plan for the current geometry (rebuilt after a reshape changed it).
+    var packedPlan: ConvolutionPlan {
+        // Caffe's im2col geometry spans every input channel; the plan's is one group's.
+        var perGroup = geometry
+        perGroup.channels = geometry.channels / group
+        if let cachedPlan, cachedPlan.geometry == perGroup, cachedPlan.groups == group { return cachedPlan }
+        let plan = ConvolutionPlan(geometry: perGroup, groups: group)
+        cachedPlan = plan
+        return plan
+    }
+
+    /// The weights packed per group; repacked when any blob in `stamps` changed since the last
+    /// packing. `prepare` calls its argument with the (O x kernelDim) row-major weights to pack
+    /// (the blob itself, or folded weights).
+    func packed(stamps: [BlobStamp], prepare: ((UnsafePointer<Float>) -> Void) -> Void) -> [PackedMatrix] {
+        if stamps == packedStamps && packedWeights.count == group { return packedWeights }
+        let rows = convOutChannels / group
+        let matrices = (0..<group).map { _ in PackedMatrix(rows: rows, columns: kernelDim) }
+        prepare { weights in
+            for (g, matrix) in matrices.enumerated() {
+                matrix.pack(weights + g * weightOffset, rowStride: kernelDim, columnStride: 1)
+            }
+        }
+        packedWeights = matrices
+        packedStamps = stamps
+        return packedWeights
+    }
+
     /// output = W · im2col(input), per group (Caffe's `forward_cpu_gemm`).
     func forwardGemm(_ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
         let run: (UnsafePointer<Float>) -> Void = { col in
