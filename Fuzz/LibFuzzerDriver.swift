@@ -20,7 +20,7 @@ func runLibFuzzer(_ target: FuzzTarget, arguments: [String]) -> Never {
     var argv: [UnsafeMutablePointer<CChar>?] = (["dsod-fuzz"] + arguments).map { strdup($0) } + [nil]
     var argc = CInt(arguments.count + 1)
     let status = argv.withUnsafeMutableBufferPointer { buffer -> CInt in
-        var base = buffer.baseAddress!
+        guard var base = buffer.baseAddress else { return 2 }
         return LLVMFuzzerRunDriver(&argc, &base) { data, size in
             guard let target = libFuzzerTarget else { return 0 }
             let bytes = data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []

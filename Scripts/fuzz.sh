@@ -54,7 +54,8 @@ for target in $TARGETS; do
     if [ "$ENGINE" = libfuzzer ]; then
         corpus="fuzz-corpus/$target"
         [ -d "$corpus" ] || $BIN seeds "$target" "$corpus" > /dev/null
-        $BIN libfuzzer "$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=3072 \
+        # Swift's own crash reporter would take the signal before libFuzzer saves the input.
+        SWIFT_BACKTRACE=enable=no $BIN libfuzzer "$target" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=3072 \
             -max_len=200000 -artifact_prefix="$CRASHES/$target-" -print_final_stats=1 > "$log" 2>&1
         status=$?
         inputs=$(sed -n 's/^stat::number_of_executed_units: *\([0-9]*\).*/\1/p' "$log" | tail -1)

@@ -42,6 +42,10 @@ struct BinaryChecker {
         while offset < limit {
             let tagStart = offset
             let tag = try varint(at: &offset, limit: limit, path: path)
+            guard offset - tagStart <= 5, tag <= UInt64(UInt32.max) else {
+                // Tags are 32-bit varints (at most 5 bytes) for libprotobuf and the decoder alike.
+                throw Failure(offset: tagStart, message: "invalid tag (a \(offset - tagStart)-byte varint, more than a 32-bit tag) in \(path)")
+            }
             if tag == 0 {
                 if topLevel { return tagStart }
                 throw Failure(offset: tagStart, message: "zero tag inside \(path)")
