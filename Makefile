@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release
 TEST_FLAGS   := -c release -Xswiftc -enable-testing
 APT_PACKAGES := liblmdb-dev libopenblas-dev libjpeg62-turbo-dev pkg-config
 
-.PHONY: setup deps build test proto prototxt demo bench clean
+.PHONY: setup deps build test proto prototxt demo bench fuzz clean
 
 ## setup: install system libraries, build in release mode, run the main job on the bundled default
 setup: deps build demo
@@ -22,12 +22,9 @@ build:
 test: deps
 	$(SWIFT) test $(TEST_FLAGS)
 
-## demo: until the training demo exists, generate DSOD300 and inspect it
+## demo: train DSOD_tiny from scratch on synthetic shapes, score it, draw detections (~7 min)
 demo: build
-	@mkdir -p demo-output
-	$(RELEASE_BIN)/dsodgen DSOD300 > demo-output/DSOD300_deploy.prototxt
-	$(RELEASE_BIN)/dsod inspect demo-output/DSOD300_deploy.prototxt
-	@echo "Wrote demo-output/DSOD300_deploy.prototxt"
+	$(RELEASE_BIN)/dsod demo --out demo-output
 
 ## proto: regenerate Sources/CaffeProto/Generated from Sources/CaffeProto/Schema/caffe.proto
 proto:
@@ -43,6 +40,12 @@ proto:
 ## prototxt: regenerate prototxt/<script>/ for DSOD's six scripts
 prototxt: build
 	sh Scripts/make-prototxt.sh $(RELEASE_BIN)/dsodgen
+
+## fuzz: every reader under libFuzzer (coverage-guided; the seeded mutation engine where libFuzzer
+## cannot be built) for FUZZ_SECONDS seconds each; the report goes to fuzz-report.txt
+FUZZ_SECONDS ?= 30
+fuzz:
+	SWIFT=$(SWIFT) sh Scripts/fuzz.sh $(FUZZ_SECONDS)
 
 ## bench: DSOD300/GRP_DSOD320 timings against OpenCV's dnn (Debian's python3-opencv) in one run;
 ## BENCH_FLAGS=--quick for a smoke run, --profile for the per-layer-type breakdown

@@ -48,6 +48,8 @@ let package = Package(
         ]),
         .executableTarget(name: "dsod", dependencies: ["DSODCommands"]),
         .executableTarget(name: "dsodgen", dependencies: ["DSODCommands"]),
+        // Fuzzing of every reader: a seeded mutation engine, or libFuzzer in `make fuzz`.
+        .executableTarget(name: "dsod-fuzz", dependencies: ["CaffeProto", "Runtime", "Layers", "Solver", "DataPipeline", "Detection", "DSODCommands", .product(name: "ArgumentParser", package: "swift-argument-parser")], path: "Fuzz"),
         .executableTarget(name: "dsod-bench", dependencies: ["Runtime", "Layers", "Solver", "Kernels", "CaffeProto", "COpenBLAS"], path: "Benchmarks/DSODBench"),
 
         .target(name: "TestSupport", dependencies: ["CaffeProto", "Runtime"], path: "Tests/TestSupport"),
@@ -59,6 +61,6 @@ let package = Package(
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "Runtime", "TestSupport"]),
         .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "CaffeProto", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "CaffeProto", "TestSupport"]),
-        .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "TestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "DataPipeline", "Layers", "Runtime", "TestSupport"]),
     ]
 )

@@ -43,28 +43,6 @@ public enum LossMath {
         return sum
     }
 
-    /// Softmax of each row of a `rows x classes` array (Caffe's Softmax on axis 1 with an inner
-    /// size of 1: the row maximum is subtracted before `exp`), written to `probabilities`.
-    public static func softmaxRows(rows: Int, classes: Int, input: UnsafePointer<Float>,
-                                   probabilities: UnsafeMutablePointer<Float>) {
-        guard classes > 0 else { return }
-        KernelThreads.parallelFor(rows, minimumPerChunk: max(1, 8192 / classes)) { range in
-            for r in range {
-                let x = input + r * classes
-                let p = probabilities + r * classes
-                var maximum = x[0]
-                for c in 1..<classes where x[c] > maximum { maximum = x[c] }
-                var sum: Float = 0
-                for c in 0..<classes {
-                    let e = expf(x[c] - maximum)
-                    p[c] = e
-                    sum += e
-                }
-                for c in 0..<classes { p[c] /= sum }
-            }
-        }
-    }
-
     /// SoftmaxWithLoss's loss over rows of probabilities: `-Σ log(max(p[label], FLT_MIN))`.
     /// `labels` holds one class index per row, already checked to be in `0..<classes`.
     public static func softmaxLoss(rows: Int, classes: Int, probabilities: UnsafePointer<Float>,

@@ -1,3 +1,5 @@
+import Kernels
+
 /// An N-dimensional float array with a value (`data`) and a gradient (`diff`), as Caffe's Blob.
 ///
 /// Memory is allocated lazily on the first reshape that needs it and kept when a blob shrinks;
@@ -15,6 +17,7 @@ public final class Blob {
     /// A blob of the given shape, zero-filled.
     public init(shape: [Int] = []) throws {
         let count = try Blob.validatedCount(shape)
+        try Blob.checkBudget(count, shape: shape)
         self.shape = shape
         self.count = count
         dataStorage = BlobStorage(capacity: count)
@@ -29,6 +32,15 @@ public final class Blob {
 
     /// Caffe's largest blob: counts must fit in a 32-bit int (blob.cpp `CHECK_LE(count_, INT_MAX)`).
     public static let maximumCount = Int(Int32.max)
+
+    /// Refuses values that would not fit in `MemoryBudget` before allocating them.
+    static func checkBudget(_ count: Int, shape: [Int]) throws {
+        do {
+            try MemoryBudget.check(count: count, elementSize: MemoryLayout<Float>.stride, what: "its \(count) float values")
+        } catch {
+            throw BlobShapeError(shape: shape, reason: error.description)
+        }
+    }
 
     static func validatedCount(_ shape: [Int]) throws -> Int {
         var count = 1
@@ -53,7 +65,10 @@ public final class Blob {
         let newCount = try Blob.validatedCount(newShape)
         shape = newShape
         count = newCount
-        if newCount > dataStorage.capacity { dataStorage = BlobStorage(capacity: newCount) }
+        if newCount > dataStorage.capacity {
+            try Blob.checkBudget(newCount, shape: newShape)
+            dataStorage = BlobStorage(capacity: newCount)
+        }
         if let diffStorage, newCount > diffStorage.capacity { self.diffStorage = nil }
     }
 

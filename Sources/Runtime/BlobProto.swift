@@ -5,7 +5,15 @@ extension Blob {
     /// legacy num/channels/height/width win over `shape` when any is set, and `double_data` is
     /// read when present.
     public convenience init(proto: Caffe_BlobProto) throws {
-        try self.init(shape: Blob.shape(of: proto))
+        // Check the stored values against the shape before allocating it, so a file that
+        // declares a huge shape with a few values costs nothing.
+        let shape = Blob.shape(of: proto)
+        let stored = !proto.doubleData.isEmpty ? proto.doubleData.count : proto.data.count
+        let count = try Blob.validatedCount(shape)
+        guard stored == count else {
+            throw BlobShapeError(shape: shape, reason: "stores \(stored) \(!proto.doubleData.isEmpty ? "double_data" : "data") values for \(count) elements")
+        }
+        try self.init(shape: shape)
         try load(proto)
     }
 

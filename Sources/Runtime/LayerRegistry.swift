@@ -40,7 +40,11 @@ public struct LayerRegistry: Sendable {
     }
 
     /// The registered type nearest to `type` by edit distance (case-insensitive), if close.
-    func closestType(to type: String) -> String? {
+    func closestType(to type: String) -> String? { Self.nearest(to: type, among: types) }
+
+    /// The name in `candidates` nearest to `type` by edit distance (case-insensitive), if close
+    /// enough to be a typo.
+    public static func nearest(to type: String, among candidates: [String]) -> String? {
         func distance(_ a: [Character], _ b: [Character]) -> Int {
             var previous = Array(0...b.count)
             for (i, x) in a.enumerated() {
@@ -53,7 +57,7 @@ public struct LayerRegistry: Sendable {
             return previous[b.count]
         }
         let target = Array(type.lowercased())
-        let scored = types.map { ($0, distance(target, Array($0.lowercased()))) }
+        let scored = candidates.map { ($0, distance(target, Array($0.lowercased()))) }
         guard let best = scored.min(by: { $0.1 < $1.1 }), best.1 <= max(2, type.count / 4) else { return nil }
         return best.0
     }

@@ -72,6 +72,9 @@ public final class Net {
     private var blobIndex: [String: Int] = [:]
     private var layerIndex: [String: Int] = [:]
 
+    /// Receives Caffe's `debug_info` lines while set (see NetDebugInfo.swift); nil turns them off.
+    public var debugInfoSink: ((NetDebugLine) -> Void)?
+
     /// Reads a net definition (text or binary, upgraded by `CaffeFiles.readNet`) and builds it.
     public convenience init(path: String, phase: Caffe_Phase? = nil, level: Int32? = nil, stages: [String]? = nil,
                             registry: LayerRegistry, seed: UInt64 = RandomSource.defaultSeed,

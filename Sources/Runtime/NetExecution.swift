@@ -15,7 +15,10 @@ extension Net {
         }
         var loss: Float = 0
         if start > end { return 0 }
-        for i in start...end { loss += try forwardLayer(i) }
+        for i in start...end {
+            loss += try forwardLayer(i)
+            if debugInfoSink != nil { forwardDebugInfo(i) }
+        }
         return loss
     }
 
@@ -42,6 +45,7 @@ extension Net {
     /// Runs every layer that needs it backward, last to first.
     public func backward() throws {
         try backward(from: layers.count - 1, to: 0)
+        if debugInfoSink != nil { parameterNormsDebugInfo() }
     }
 
     /// Runs layers `start` down to `end` backward (Caffe's `BackwardFromTo`).
@@ -52,6 +56,7 @@ extension Net {
         if start < end { return }
         for i in stride(from: start, through: end, by: -1) where layerNeedsBackward[i] {
             try backwardLayer(i)
+            if debugInfoSink != nil { backwardDebugInfo(i) }
         }
     }
 

@@ -1,5 +1,6 @@
 import CaffeProto
 import Foundation
+import Kernels
 
 /// What loading a weights file did: Caffe is silent about layers without weights; callers can
 /// warn about them.
@@ -38,7 +39,7 @@ extension Net {
                 let blob = target.blobs[j]
                 guard blob.shapeEquals(proto) else {
                     let sourceShape = Blob.shape(of: proto)
-                    let sourceCount = sourceShape.reduce(1, *)
+                    let sourceCount = MemoryBudget.product(sourceShape).map(String.init) ?? "too many"
                     throw NetError(file: file, layer: source.name, message: "cannot copy param \(j) weights: shape mismatch; the file's blob is \((sourceShape.map(String.init) + ["(\(sourceCount))"]).joined(separator: " ")), the net expects \(blob.shapeString). To learn this layer from scratch, rename it.")
                 }
                 do {

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// A float32 array in numpy's `.npy` format (version 1.0/2.0, little-endian, C order).
 ///
@@ -59,7 +60,9 @@ public struct NumpyArray: Equatable, Sendable {
         }
         let shape = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
             .split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
-        let count = shape.reduce(1, *)
+        guard let count = MemoryBudget.product(shape), count <= Int(Int32.max) else {
+            throw FormatError(path: path, reason: "shape \(shape) is negative or has more values than a blob can hold (2147483647)")
+        }
         let body = bytes[(headerStart + headerLength)...]
         let itemSize: Int
         switch descr {
@@ -68,7 +71,7 @@ public struct NumpyArray: Equatable, Sendable {
         case "|u1", "<u1", "|b1": itemSize = 1
         default: throw FormatError(path: path, reason: "unsupported dtype \(descr)")
         }
-        guard body.count >= count * itemSize else {
+        guard body.count / itemSize >= count else {
             throw FormatError(path: path, reason: "data holds \(body.count) bytes, the shape \(shape) needs \(count * itemSize)")
         }
         var values = [Float](repeating: 0, count: count)

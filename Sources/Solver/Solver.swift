@@ -33,6 +33,12 @@ public final class Solver {
     public var afterIteration: ((Int, Float) -> Void)?
     /// The results of the most recent test of each test net.
     public private(set) var lastTestResults: [TestResult] = []
+    /// Caffe's `debug_info` (the solver field, or `dsod train --debug-info`): per-layer mean
+    /// absolute data and diff values in the log, on display iterations of the train net and on
+    /// every test pass.
+    public var debugInfo: Bool {
+        didSet { for testNet in testNets { testNet.debugInfoSink = debugInfo ? debugSink : nil } }
+    }
 
     private var trainForwardCount = 0
     private var requestedEarlyExit = false
@@ -56,16 +62,18 @@ public final class Solver {
         guard ["classification", "detection"].contains(parameter.evalType) else {
             throw SolverError(file: solverFile, "unknown eval_type \"\(parameter.evalType)\"; expected classification or detection")
         }
+        debugInfo = parameter.debugInfo
         rule = try UpdateRule(parameter, file: solverFile)
         do { policy = try LearningRatePolicy(parameter) } catch {
             throw SolverError(file: solverFile, "\(error)")
         }
         // random_seed < 0 (the default) means "any": Caffe seeds from entropy.
         let seed = parameter.randomSeed >= 0 ? UInt64(parameter.randomSeed) : UInt64.random(in: 0...UInt64.max)
-        net = try Net(parameter: SolverNets.trainNetParameter(parameter, solverFile: solverFile), registry: registry, seed: seed)
-        testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, p in
+        let train = try SolverNets.trainNetParameter(parameter, solverFile: solverFile)
+        net = try Self.build(train.net, source: train.source, registry: registry, seed: seed)
+        testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, test in
             // Test nets are read through their outputs only: their other blobs may share memory.
-            try Net(parameter: p, registry: registry, seed: seed &+ UInt64(i + 1), optimizations: .outputsOnly)
+            try Self.build(test.net, source: test.source, registry: registry, seed: seed &+ UInt64(i + 1), optimizations: .outputsOnly)
         }
         for blob in net.learnableParams {
             for _ in 0..<rule.historySets { history.append(try Blob(shape: blob.shape)) }
@@ -76,6 +84,24 @@ public final class Solver {
             var ordered: [Blob] = []
             for set in 0..<2 { for i in 0..<n { ordered.append(history[i * 2 + set]) } }
             history = ordered
+        }
+        for testNet in testNets { testNet.debugInfoSink = debugInfo ? debugSink : nil }
+    }
+
+    /// Sends a net's debug lines to the solver log.
+    private var debugSink: (NetDebugLine) -> Void {
+        { [unowned self] line in self.log(SolverLogLine(line.isError ? .error : .info, line.source, line.message)) }
+    }
+
+    /// Builds a net, naming its file in any error (layer errors name only the layer).
+    private static func build(_ parameter: Caffe_NetParameter, source: String, registry: LayerRegistry, seed: UInt64,
+                              optimizations: NetOptimizations = .all) throws -> Net {
+        do {
+            return try Net(parameter: parameter, registry: registry, seed: seed, optimizations: optimizations)
+        } catch let error as NetError where error.file != nil {
+            throw error
+        } catch {
+            throw SolverError(file: source, "\(error)")
         }
     }
 
@@ -132,6 +158,7 @@ public final class Solver {
                 if requestedEarlyExit { break }
             }
             let display = parameter.display > 0 && iteration % Int(parameter.display) == 0
+            net.debugInfoSink = display && debugInfo ? debugSink : nil
             var loss: Float = 0
             for _ in 0..<Int(parameter.iterSize) {
                 loss += try trainForward()
@@ -219,6 +246,11 @@ public final class Solver {
             let localRate = rate * net.paramLearningRateMultipliers[i]
             rule.apply(to: param, history: history[i], second: rule.historySets == 2 ? history[n + i] : nil,
                        rate: localRate, p: parameter, iteration: iteration)
+        }
+        if net.debugInfoSink != nil {
+            // The order of Caffe's Net::Update: parameters shared from another layer, then owners.
+            for i in net.params.indices where net.paramOwners[i] != nil { net.updateDebugInfo(param: i) }
+            for i in net.params.indices where net.paramOwners[i] == nil { net.updateDebugInfo(param: i) }
         }
         // Net::Update: every owner parameter takes its step (shared ones see the owner's memory).
         for param in params {

@@ -16,7 +16,8 @@ enum SolverNets {
         return path
     }
 
-    static func trainNetParameter(_ p: Caffe_SolverParameter, solverFile: String?) throws -> Caffe_NetParameter {
+    /// The train net and where it came from (a file, or the solver's net_param), for errors.
+    static func trainNetParameter(_ p: Caffe_SolverParameter, solverFile: String?) throws -> (net: Caffe_NetParameter, source: String) {
         let count = [p.hasNet, p.hasNetParam, p.hasTrainNet, p.hasTrainNetParam].filter { $0 }.count
         guard count == 1 else {
             throw SolverError(file: solverFile, count == 0
@@ -24,10 +25,11 @@ enum SolverNets {
                 : "the solver names \(count) train nets; keep exactly one of net, net_param, train_net, train_net_param")
         }
         var net: Caffe_NetParameter
-        if p.hasTrainNetParam { net = p.trainNetParam }
-        else if p.hasTrainNet { net = try CaffeFiles.readNet(resolve(p.trainNet, solverFile: solverFile)) }
-        else if p.hasNetParam { net = p.netParam }
-        else { net = try CaffeFiles.readNet(resolve(p.net, solverFile: solverFile)) }
+        let source: String
+        if p.hasTrainNetParam { net = p.trainNetParam; source = "\(solverFile ?? "solver") train_net_param" }
+        else if p.hasTrainNet { source = resolve(p.trainNet, solverFile: solverFile); net = try CaffeFiles.readNet(source) }
+        else if p.hasNetParam { net = p.netParam; source = "\(solverFile ?? "solver") net_param" }
+        else { source = resolve(p.net, solverFile: solverFile); net = try CaffeFiles.readNet(source) }
         if p.hasNetParam || p.hasTrainNetParam { try NetUpgrade.upgrade(&net, file: solverFile ?? "net_param") }
         // Solver default (TRAIN) < the net's own state < train_state.
         var state = Caffe_NetState()
@@ -35,10 +37,10 @@ enum SolverNets {
         merge(net.state, into: &state)
         if p.hasTrainState { merge(p.trainState, into: &state) }
         net.state = state
-        return net
+        return (net, source)
     }
 
-    static func testNetParameters(_ p: Caffe_SolverParameter, solverFile: String?) throws -> [Caffe_NetParameter] {
+    static func testNetParameters(_ p: Caffe_SolverParameter, solverFile: String?) throws -> [(net: Caffe_NetParameter, source: String)] {
         guard !(p.hasNet && p.hasNetParam) else {
             throw SolverError(file: solverFile, "both net and net_param are set; keep one")
         }
@@ -52,11 +54,18 @@ enum SolverNets {
             throw SolverError(file: solverFile, "test_iter must be given once per test net (\(explicit) test nets, \(p.testIter.count) test_iter)")
         }
         var nets: [Caffe_NetParameter] = p.testNetParam
-        for path in p.testNet { nets.append(try CaffeFiles.readNet(resolve(path, solverFile: solverFile))) }
+        var sources = p.testNetParam.indices.map { "\(solverFile ?? "solver") test_net_param[\($0)]" }
+        for path in p.testNet {
+            let resolved = resolve(path, solverFile: solverFile)
+            nets.append(try CaffeFiles.readNet(resolved))
+            sources.append(resolved)
+        }
         let remaining = p.testIter.count - nets.count
         if remaining > 0 {
-            let base = p.hasNetParam ? p.netParam : try CaffeFiles.readNet(resolve(p.net, solverFile: solverFile))
+            let source = p.hasNetParam ? "\(solverFile ?? "solver") net_param" : resolve(p.net, solverFile: solverFile)
+            let base = p.hasNetParam ? p.netParam : try CaffeFiles.readNet(source)
             nets += Array(repeating: base, count: remaining)
+            sources += Array(repeating: source, count: remaining)
         }
         if !p.testState.isEmpty && p.testState.count != nets.count {
             throw SolverError(file: solverFile, "test_state must be given once per test net or not at all (\(nets.count) test nets, \(p.testState.count) test_state)")
@@ -72,7 +81,7 @@ enum SolverNets {
             if !p.testState.isEmpty { merge(p.testState[i], into: &state) }
             nets[i].state = state
         }
-        return nets
+        return Array(zip(nets, sources))
     }
 
     /// protobuf MergeFrom for NetState: set scalars override, repeated stages append.

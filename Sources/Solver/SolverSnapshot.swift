@@ -21,10 +21,19 @@ extension Solver {
         if !folder.isEmpty && !(FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) && isDirectory.boolValue) {
             throw SolverError(file: solverFile, "cannot write snapshots to prefix '\(parameter.snapshotPrefix)': the folder '\(folder)' does not exist")
         }
-        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-            throw SolverError(file: solverFile, "cannot write snapshots to prefix '\(parameter.snapshotPrefix)': '\(folder.isEmpty ? "." : folder)' is not writable")
+        let fd = open(probe, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        guard fd >= 0 else {
+            let reason = String(cString: strerror(errno))
+            throw SolverError(file: solverFile, "cannot write snapshots to prefix '\(parameter.snapshotPrefix)': '\(folder.isEmpty ? "." : folder)' is not writable (\(reason))")
         }
-        try? FileManager.default.removeItem(atPath: probe)
+        close(fd)
+        unlink(probe)
+        // A run killed while snapshotting leaves its temporary file behind (the snapshot it was
+        // writing never replaced anything); clear those away.
+        let prefixName = (parameter.snapshotPrefix as NSString).lastPathComponent
+        for stale in CaffeFiles.removeStaleTemporaryFiles(in: folder, prefix: prefixName + "_iter_") {
+            log(SolverLogLine(.warning, "solver.cpp:446", "Removed \(stale), a snapshot an interrupted run did not finish writing"))
+        }
     }
 
     /// Writes `<prefix>_iter_N.caffemodel` and `.solverstate` (Solver::Snapshot), each atomically.

@@ -109,4 +109,12 @@ final class RoundTripTests: XCTestCase {
         XCTAssertTrue(text.contains("    data: 0.1\n") && text.contains("    data: 104.0\n") && text.contains("    data: 1e-05\n"), text)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder).sorted(), ["n.caffemodel", "n.prototxt"])
     }
+
+    /// A device is written in place, never replaced by a renamed regular file.
+    func testWritingToADeviceKeepsTheDevice() throws {
+        try CaffeFiles.writeAtomically(Data("x".utf8), to: "/dev/null")
+        var status = stat()
+        XCTAssertEqual(stat("/dev/null", &status), 0)
+        XCTAssertEqual(status.st_mode & S_IFMT, S_IFCHR)
+    }
 }

@@ -139,7 +139,7 @@ final class DsodgenCommandTests: XCTestCase {
         XCTAssertEqual([job.train.layer[0].dataParam.source, job.test.layer[0].dataParam.source], ["lmdb/train", "lmdb/test"])
         XCTAssertEqual(job.train.layer[0].annotatedDataParam.labelMapFile, "labels.prototxt")
         XCTAssertEqual(job.test.layer.last?.detectionEvaluateParam.nameSizeFile, "sizes.txt")
-        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [3000, 3000, 3000, 1])
+        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [3000, 600, 3000, 1])
         XCTAssertEqual(job.solver.stepvalue, [2000, 2500])
         XCTAssertEqual(job.solver.baseLr, 0.05)
         XCTAssertEqual(job.solver.testIter, [3])
@@ -167,7 +167,7 @@ final class DsodgenCommandTests: XCTestCase {
         let snapshots = folder + "/models/DSOD300/VOC0712/DSOD300_300x300"
         try FileManager.default.createDirectory(atPath: snapshots, withIntermediateDirectories: true)
         for iteration in [2000, 98000] {
-            FileManager.default.createFile(atPath: "\(snapshots)/DSOD300_VOC0712_DSOD300_300x300_iter_\(iteration).caffemodel", contents: Data())
+            _ = FileManager.default.createFile(atPath: "\(snapshots)/DSOD300_VOC0712_DSOD300_300x300_iter_\(iteration).caffemodel", contents: Data())
         }
         let written = try cmd.writeJob(root: folder, home: "/h")
         let script = try String(contentsOfFile: written.last ?? "", encoding: .utf8)
@@ -179,12 +179,8 @@ final class DsodgenCommandTests: XCTestCase {
 
     /// The executable: prints the file, exits non-zero with one error line for a bad model.
     func testExecutable() throws {
-        // Beside the test bundle: the same build configuration as the tests.
-        // (On Linux the bundle URL is the build folder itself; on macOS the .xctest inside it.)
-        let bundle = Bundle(for: Self.self).bundleURL
-        let candidates = [bundle, bundle.deletingLastPathComponent()].map { $0.appendingPathComponent("dsodgen") }
-        guard let binary = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
-            throw XCTSkip("dsodgen not built beside the tests (\(bundle.path))")
+        guard let binary = TestPaths.builtExecutable("dsodgen", besideBundleOf: Self.self) else {
+            throw XCTSkip("dsodgen not built beside the tests")
         }
         func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
             let process = Process()

@@ -15,7 +15,7 @@ final class DataLayerNetTests: XCTestCase {
     private func inCaseFolder<T>(_ body: () throws -> T) throws -> T {
         let previous = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(folder.path))
-        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        defer { _ = FileManager.default.changeCurrentDirectoryPath(previous) }
         return try body()
     }
 

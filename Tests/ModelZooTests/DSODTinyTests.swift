@@ -168,8 +168,8 @@ final class DSODTinyTests: XCTestCase {
         XCTAssertEqual([solver.trainNet, solver.snapshotPrefix, solver.type, solver.lrPolicy], ["train.prototxt", "snapshots/DSOD_tiny_synth", "SGD", "multistep"])
         XCTAssertEqual(solver.testNet, ["test.prototxt"])
         XCTAssertEqual([solver.baseLr, solver.momentum, solver.weightDecay, solver.gamma], [0.02, 0.9, 0.0005, 0.1])
-        XCTAssertEqual(solver.stepvalue, [2666, 3333])
-        XCTAssertEqual([solver.maxIter, solver.testInterval, solver.snapshot, solver.display, solver.iterSize], [4000, 4000, 4000, 10, 1])
+        XCTAssertEqual(solver.stepvalue, [1666, 2083])
+        XCTAssertEqual([solver.maxIter, solver.testInterval, solver.snapshot, solver.display, solver.iterSize], [2500, 500, 2500, 10, 1])
         XCTAssertEqual(solver.testIter, [10])
         XCTAssertFalse(solver.testInitialization)
         XCTAssertTrue(solver.snapshotAfterTrain)
@@ -186,7 +186,7 @@ final class DSODTinyTests: XCTestCase {
             script.numTestImage = 50
         }
         XCTAssertEqual(job.solver.stepvalue, [800, 1000])
-        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [1200, 1200, 1200, 1])
+        XCTAssertEqual([job.solver.maxIter, job.solver.testInterval, job.solver.snapshot, job.solver.iterSize], [1200, 240, 1200, 1])
         XCTAssertEqual(job.solver.testIter, [5])
         XCTAssertEqual(job.solver.baseLr, 0.05)
         XCTAssertEqual(job.train.layer[0].dataParam.batchSize, 16)

@@ -24,23 +24,15 @@ final class TinyDSODTrainingTests: XCTestCase {
     /// A copy of the case folder beside a link to the LMDB area, as working directory: the nets'
     /// paths are relative to it and training writes snapshots there.
     override func setUpWithError() throws {
-        let root = FileManager.default.temporaryDirectory.appendingPathComponent("tiny-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: root.appendingPathComponent("train"), withIntermediateDirectories: true)
-        try FileManager.default.createSymbolicLink(at: root.appendingPathComponent("lmdb"), withDestinationURL: TestPaths.golden("lmdb"))
-        work = root.appendingPathComponent("train/tiny_dsod")
-        try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+        work = try TestPaths.tinyDSODScratchCopy()
         let source = TestPaths.golden("train/tiny_dsod")
-        for name in ["train.prototxt", "test.prototxt", "solver.prototxt", "init.caffemodel"] {
-            try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: work.appendingPathComponent(name))
-        }
-        try FileManager.default.createDirectory(at: work.appendingPathComponent("snapshots"), withIntermediateDirectories: true)
         trajectory = try JSONDecoder().decode(Trajectory.self, from: Data(contentsOf: source.appendingPathComponent("trajectory.json")))
         previousDirectory = FileManager.default.currentDirectoryPath
         XCTAssertTrue(FileManager.default.changeCurrentDirectoryPath(work.path))
     }
 
     override func tearDownWithError() throws {
-        FileManager.default.changeCurrentDirectoryPath(previousDirectory)
+        _ = FileManager.default.changeCurrentDirectoryPath(previousDirectory)
         try? FileManager.default.removeItem(at: work.deletingLastPathComponent().deletingLastPathComponent())
     }
 

@@ -42,6 +42,10 @@ struct BinaryChecker {
         while offset < limit {
             let tagStart = offset
             let tag = try varint(at: &offset, limit: limit, path: path)
+            guard offset - tagStart <= 5, tag <= UInt64(UInt32.max) else {
+                // Tags are 32-bit varints (at most 5 bytes) for libprotobuf and the decoder alike.
+                throw Failure(offset: tagStart, message: "invalid tag (a \(offset - tagStart)-byte varint, more than a 32-bit tag) in \(path)")
+            }
             if tag == 0 {
                 if topLevel { return tagStart }
                 throw Failure(offset: tagStart, message: "zero tag inside \(path)")
@@ -55,6 +59,10 @@ struct BinaryChecker {
             counts[number] = index + 1
             var fieldPath = path + "." + (field?.name ?? "<field \(number)>")
             if field?.isRepeated == true { fieldPath += "[\(index)]" }
+            if let field, wire != field.kind.wireType, !(wire == .lengthDelimited && field.isRepeated && field.kind.isPackable) {
+                // libprotobuf would keep such a field as unknown; the decoder refuses it, so say where.
+                throw Failure(offset: tagStart, message: "\(fieldPath) is written with wire type \(wire), but caffe.proto declares it \(field.kind.label) (wire type \(field.kind.wireType))")
+            }
             switch wire {
             case .varint:
                 _ = try varint(at: &offset, limit: limit, path: fieldPath)
@@ -79,6 +87,13 @@ struct BinaryChecker {
                     throw Failure(offset: tagStart, message: "truncated: \(fieldPath) declares \(length) bytes, \(limit - offset) remain")
                 }
                 let end = offset + Int(length)
+                if let field, field.kind.isPackable {
+                    try checkPacked(field.kind, from: offset, to: end, tagStart: tagStart, path: fieldPath)
+                }
+                if let field, field.kind == .string, !Self.isUTF8(bytes[offset..<end]) {
+                    // libprotobuf logs "invalid UTF-8" for proto2 strings and keeps them; the decoder refuses them.
+                    throw Failure(offset: offset, message: "\(fieldPath) is not valid UTF-8 text")
+                }
                 if let field, case .message(let nestedName) = field.kind, let nested = schema.messages[nestedName] {
                     var nestedPath = fieldPath
                     if let childName = nameField(of: nested, from: offset, to: end) { nestedPath += " (\"\(childName)\")" }
@@ -90,6 +105,33 @@ struct BinaryChecker {
             }
         }
         return offset
+    }
+
+    static func isUTF8(_ slice: ArraySlice<UInt8>) -> Bool {
+        var iterator = slice.makeIterator()
+        var decoder = Unicode.UTF8()
+        while true {
+            switch decoder.decode(&iterator) {
+            case .scalarValue: continue
+            case .emptyInput: return true
+            case .error: return false
+            }
+        }
+    }
+
+    /// A packed run of scalars must hold whole values: a multiple of 4 or 8 bytes, or complete
+    /// varints.
+    private func checkPacked(_ kind: ProtoSchema.Kind, from start: Int, to end: Int, tagStart: Int, path: String) throws(Failure) {
+        switch kind.wireType {
+        case .fixed32, .fixed64:
+            let size = kind.wireType == .fixed32 ? 4 : 8
+            guard (end - start) % size == 0 else {
+                throw Failure(offset: tagStart, message: "\(path): packed \(kind.label) values take \(end - start) bytes, not a multiple of \(size)")
+            }
+        default:
+            var offset = start
+            while offset < end { _ = try varint(at: &offset, limit: end, path: path) }
+        }
     }
 
     /// The value of a message's `name` string field, if it has one early on (layers and blobs

@@ -44,8 +44,54 @@ public enum CaffeBinary {
             let message = try M(serializedBytes: end == data.count ? data : data.prefix(end), partial: true)
             return Decoded(message: message, warnings: warnings)
         } catch {
-            throw CaffeFormatError(file: file, message: "not a valid binary \(M.protoMessageName): \(error)")
+            // The checker passed something the decoder refuses: name the first top-level field
+            // the decoder refuses on its own.
+            let place = firstRefusedField(bytes, end: end, type: schemaType, as: M.self)
+            throw CaffeFormatError(file: file, byteOffset: place?.offset ?? 0,
+                                   message: "not a valid binary \(M.protoMessageName): \(place?.path ?? M.protoMessageName) cannot be decoded (\(error))")
         }
+    }
+
+    /// The offset and name of the first top-level field that does not decode alone.
+    static func firstRefusedField<M: SwiftProtobuf.Message>(_ bytes: [UInt8], end: Int, type: ProtoSchema.MessageType,
+                                                          as: M.Type) -> (offset: Int, path: String)? {
+        func varint(_ offset: inout Int) -> UInt64? {
+            var result: UInt64 = 0, shift: UInt64 = 0
+            while offset < end, shift < 64 {
+                let byte = bytes[offset]
+                offset += 1
+                result |= UInt64(byte & 0x7F) << shift
+                if byte & 0x80 == 0 { return result }
+                shift += 7
+            }
+            return nil
+        }
+        var offset = 0
+        var counts: [Int: Int] = [:]
+        while offset < end {
+            let start = offset
+            guard let tag = varint(&offset) else { return nil }
+            switch tag & 7 {
+            case 0: guard varint(&offset) != nil else { return nil }
+            case 1: offset += 8
+            case 5: offset += 4
+            case 2:
+                guard let length = varint(&offset), length <= UInt64(end - offset) else { return nil }
+                offset += Int(length)
+            default: return nil
+            }
+            guard offset <= end else { return nil }
+            let number = Int(tag >> 3)
+            let index = counts[number, default: 0]
+            counts[number] = index + 1
+            if (try? M(serializedBytes: Data(bytes[start..<offset]), partial: true)) == nil {
+                let field = type.field(number: number)
+                var path = M.protoMessageName + "." + (field?.name ?? "<field \(number)>")
+                if field?.isRepeated == true { path += "[\(index)]" }
+                return (start, path)
+            }
+        }
+        return nil
     }
 
     /// The binary encoding of a message, as Caffe writes it.

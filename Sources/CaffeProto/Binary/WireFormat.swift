@@ -1,7 +1,18 @@
 /// Protobuf's wire format: the pieces both the text parser (which encodes what it reads) and the
 /// binary checker (which walks what it is given) need.
-enum WireType: Int {
+enum WireType: Int, CustomStringConvertible {
     case varint = 0, fixed64 = 1, lengthDelimited = 2, startGroup = 3, endGroup = 4, fixed32 = 5
+
+    var description: String {
+        switch self {
+        case .varint: return "0 (varint)"
+        case .fixed64: return "1 (64-bit)"
+        case .lengthDelimited: return "2 (length-delimited)"
+        case .startGroup: return "3 (group start)"
+        case .endGroup: return "4 (group end)"
+        case .fixed32: return "5 (32-bit)"
+        }
+    }
 }
 
 extension ProtoSchema.Kind {
@@ -12,6 +23,23 @@ extension ProtoSchema.Kind {
         case .float, .fixed32, .sfixed32: return .fixed32
         case .string, .bytes, .message: return .lengthDelimited
         default: return .varint
+        }
+    }
+
+    /// Numeric kinds, which a repeated field may also store packed (one length-delimited run).
+    var isPackable: Bool {
+        switch self {
+        case .string, .bytes, .message: return false
+        default: return true
+        }
+    }
+
+    /// The kind as caffe.proto spells it ("float", "string", "message caffe.BlobShape").
+    var label: String {
+        switch self {
+        case .message(let name): return "message \(name)"
+        case .enumeration(let name): return "enum \(name)"
+        default: return "\(self)"
         }
     }
 

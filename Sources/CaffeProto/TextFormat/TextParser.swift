@@ -179,7 +179,12 @@ struct TextParser {
             writer.tag(field.number, .varint)
             writer.varint(v ? 1 : 0)
         case .string, .bytes:
+            let literal = current
             let v = try string()
+            if field.kind == .string && !BinaryChecker.isUTF8(v[...]) {
+                // libprotobuf logs this for proto2 strings and keeps the bytes; the decoder refuses them.
+                throw error("String field \"\(field.name)\" contains invalid UTF-8 data.", at: literal)
+            }
             writer.tag(field.number, .lengthDelimited)
             writer.lengthDelimited(v)
         case .enumeration(let enumName):

@@ -31,8 +31,11 @@ struct SynthDatasetCommand: ParsableCommand {
     var seed: UInt64 = 1
 
     func validate() throws {
-        guard train >= 0, test >= 0, train + test > 0 else {
+        guard train >= 0, test >= 0, train > 0 || test > 0 else {
             throw ValidationError("--train and --test must be 0 or more, and not both 0")
+        }
+        guard train <= 10_000_000, test <= 10_000_000 else {
+            throw ValidationError("--train and --test are at most 10000000 images each")
         }
     }
 

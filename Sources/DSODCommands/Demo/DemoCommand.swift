@@ -35,7 +35,7 @@ struct DemoCommand: ParsableCommand {
     var test = 100
 
     @Option(help: "Training iterations (batch 8).")
-    var maxIter = 4000
+    var maxIter = DSODScript.demoMaxIter
 
     @Option(help: "Dataset seed.")
     var seed: UInt64 = 1
@@ -91,7 +91,7 @@ struct DemoCommand: ParsableCommand {
 
         say("3/7 generating DSOD_tiny's nets and solver (dsodgen DSOD_tiny)")
         let testBatch = testBatchSize(test)
-        var gen = try DsodgenCommand.parse(["DSOD_tiny", "--out-dir", root, "--max-iter", String(maxIter),
+        let gen = try DsodgenCommand.parse(["DSOD_tiny", "--out-dir", root, "--max-iter", String(maxIter),
                                             "--num-test-image", String(test), "--test-batch-size", String(testBatch)])
         try gen.validate()
         _ = try gen.writeJob(root: root, home: NSHomeDirectory())
@@ -99,7 +99,7 @@ struct DemoCommand: ParsableCommand {
         say("4/7 training from scratch for \(maxIter) iterations (dsod train; log in train.log)")
         let previous = fm.currentDirectoryPath
         guard fm.changeCurrentDirectoryPath(root) else { throw ValidationError("cannot enter \(root)") }
-        defer { fm.changeCurrentDirectoryPath(previous) }
+        defer { _ = fm.changeCurrentDirectoryPath(previous) }
         let solver = try TrainCommand.train(solverPath: "solver.prototxt", weights: nil, snapshot: nil, iterations: nil,
                                             logPath: "train.log", echo: false, progress: echo)
         let weights = solver.snapshotPath(".caffemodel", iteration: maxIter)

@@ -118,8 +118,8 @@ final class Detector {
             labelNames = [:]
         }
         self.mean = mean
-        guard let input = net.inputBlobs.first, input.numAxes == 4, input.dim(1) == 3 else {
-            throw ValidationError("\(model): the net needs one input blob of shape N x 3 x H x W")
+        guard let input = net.inputBlobs.first, input.numAxes == 4, input.dim(1) == 3, input.dim(2) > 0, input.dim(3) > 0 else {
+            throw ValidationError("\(model): the net needs one input blob of shape N x 3 x H x W with H, W > 0")
         }
     }
 

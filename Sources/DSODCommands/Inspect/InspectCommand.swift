@@ -16,6 +16,13 @@ struct InspectCommand: ParsableCommand {
               dsod inspect deploy.prototxt
               dsod inspect --blobs DSOD300_VOC0712.caffemodel
               dsod inspect mean.binaryproto
+              dsod inspect W.caffemodel --model deploy.prototxt   # do the weights fit this net?
+
+            Stored blobs must hold as many values as their shape says. With --model, the
+            weights are loaded into that net as `caffe test -model M -weights W` would: a
+            layer whose blob count or shapes differ is an error, and net layers with parameters
+            that the file has no weights for are listed as a warning (Caffe keeps their fillers
+            without a word).
             """)
 
     @Argument(help: "The file to summarise.")
@@ -27,15 +34,25 @@ struct InspectCommand: ParsableCommand {
     @Flag(help: "List every parameter blob with its shape.")
     var blobs = false
 
+    @Option(help: "A net definition the weights file must fit (as caffe test -model).")
+    var model: String?
+
     func run() throws {
-        for line in try Self.inspect(file: file, kind: kind, showBlobs: blobs) { print(line) }
+        for line in try Self.inspect(file: file, kind: kind, showBlobs: blobs, model: model) { print(line) }
     }
 
-    static func inspect(file: String, kind: CaffeFileKind?, showBlobs: Bool) throws -> [String] {
+    static func inspect(file: String, kind: CaffeFileKind?, showBlobs: Bool, model: String? = nil) throws -> [String] {
         let (message, loaded) = try AnyCaffeMessage.read(file, kind: kind, upgrade: true)
         var lines: [String] = (loaded?.warnings ?? []).map { "warning: \($0)" }
+        if model != nil, message.kind != .net {
+            throw ValidationError("--model checks weights files; \(file) holds a \(message.kind.rawValue)")
+        }
         switch message {
         case .net(let net):
+            try WeightChecks.checkStoredBlobs(net, file: file)
+            if let model {
+                lines += try WeightChecks.checkAgainstModel(net, weightsFile: file, model: model).map { "warning: \($0)" }
+            }
             let summary = try NetShapes.summary(of: net, file: file)
             lines += summary.report(file: file, showBlobs: showBlobs)
         case .solver(let solver):

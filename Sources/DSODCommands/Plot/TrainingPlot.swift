@@ -25,7 +25,8 @@ enum TrainingPlot {
         canvas.text(label, x: x, y: y + h + 28, (20, 20, 20))
         let points = series.flatMap(\.0)
         guard !points.isEmpty else { return }
-        let minX = points.map(\.0).min()!, maxX = max(points.map(\.0).max()!, minX + 1)
+        var minX = points.map(\.0).min()!, maxX = points.map(\.0).max()!
+        if maxX - minX < 4 { minX = max(0, minX - 2); maxX = minX + 4 }
         var minY = min(0, points.map(\.1).min()!), maxY = points.map(\.1).max()!
         if maxY <= minY { maxY = minY + 1 }
         maxY += (maxY - minY) * 0.05

@@ -15,7 +15,10 @@ struct TrainCommand: ParsableCommand {
             `dsod plot` read the log; a progress bar shows images/s and the ETA when standard error
             is a terminal. Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues.
             Paths in the solver (net, snapshot_prefix) are relative to the working directory, as in
-            Caffe.
+            Caffe. Snapshots are written atomically (temporary file, fsync, rename): a run killed
+            at any moment leaves complete snapshots only, and --snapshot resumes from the newest.
+            A loss that turns NaN or infinite stops training, naming the first layer whose output
+            went bad and the iteration; --debug-info logs each layer's values to find out why.
 
             Examples:
               dsod train --solver jobs/DSOD300_VOC0712/solver.prototxt
@@ -41,6 +44,9 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Accepted for compatibility with DSOD's job scripts (caffe train --gpu); training runs on the CPU.")
     var gpu: String?
 
+    @Flag(help: "Log every layer's mean absolute data and diff on display iterations (the solver's debug_info: true).")
+    var debugInfo = false
+
     func validate() throws {
         if weights != nil && snapshot != nil {
             throw ValidationError("give either --weights or --snapshot, not both (as caffe train)")
@@ -50,18 +56,22 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         if gpu != nil { FileHandle.standardError.write(Data("dsod train runs on the CPU; --gpu is ignored\n".utf8)) }
-        try Self.train(solverPath: solver, weights: weights, snapshot: snapshot, iterations: iterations, logPath: log)
+        try Self.train(solverPath: solver, weights: weights, snapshot: snapshot, iterations: iterations, logPath: log,
+                       debugInfo: debugInfo)
     }
 
     /// Trains and returns the solver (for tests).
     @discardableResult
     static func train(solverPath: String, weights: String?, snapshot: String?, iterations: Int?, logPath: String?,
-                      echo: Bool = true, progress showProgress: Bool? = nil) throws -> Solver {
+                      debugInfo: Bool = false, echo: Bool = true, progress showProgress: Bool? = nil) throws -> Solver {
         var parameter = try CaffeFiles.readSolver(solverPath)
         if let iterations { parameter.maxIter = Int32(iterations) }
         let logFile = try logPath.map { try TrainingLogFile(path: $0) }
+        if let snapshot, !FileManager.default.fileExists(atPath: snapshot) {
+            throw SolverError(file: snapshot, "no such solver state (--snapshot)")
+        }
         let solver = try Solver(parameter: parameter, solverFile: solverPath, registry: .standard)
-        try solver.checkSnapshotFolder()
+        if debugInfo { solver.debugInfo = true }
         let progress = ProgressBar(total: Int(parameter.maxIter), label: "train", enabled: (showProgress ?? echo) && isatty(STDERR_FILENO) != 0,
                                    plainSteps: !echo && showProgress == true)
         solver.log = { line in
@@ -70,6 +80,9 @@ struct TrainCommand: ParsableCommand {
             if echo { FileHandle.standardError.write(Data((text + "\n").utf8)) }
             logFile?.write(text)
         }
+        // Before any work: a snapshot folder that is missing or read-only is reported now, not
+        // at the first snapshot hours later (and partial snapshots of a killed run are cleared).
+        try solver.checkSnapshotFolder()
         let signals = SignalMonitor()
         solver.requestedAction = { signals.next() }
         let batch = solver.net.inputBatchSize * Int(parameter.iterSize)

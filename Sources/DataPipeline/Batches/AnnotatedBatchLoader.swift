@@ -99,8 +99,8 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
         let peekLocation = "\(stream.source) key \"\(peeked.key)\""
         let peekRecord = try RecordDecoder.annotated(peeked.value, key: peeked.key, source: stream.source)
         var topShape = [batchSize] + (try Self.headerShape(peekRecord.datum, transformer: transformer, location: peekLocation))
-        var itemCount = topShape.dropFirst().reduce(1, *)
-        var data = [Float](repeating: 0, count: batchSize * itemCount)
+        var itemCount = topShape.dropFirst().reduce(1, *)  // outputShape checked it against the blob limit
+        var data = try AllocationChecks.batchBuffer(batch: batchSize, itemShape: Array(topShape.dropFirst()), location: peekLocation)
         var labels: [Float] = []
         var classLabels: [Float] = []
         var keys: [String] = []
@@ -127,7 +127,7 @@ public final class AnnotatedBatchLoader: BatchSource, @unchecked Sendable {
                 if config.resize?.mode == .fitSmallSize {
                     topShape = [batchSize] + shape
                     itemCount = shape.reduce(1, *)
-                    data = [Float](repeating: 0, count: batchSize * itemCount)
+                    data = try AllocationChecks.batchBuffer(batch: batchSize, itemShape: shape, location: location)
                 } else if Array(topShape.dropFirst()) != shape {
                     throw DataPipelineError(location, "transformed shape \(shape) differs from the batch shape \(Array(topShape.dropFirst())) taken from the batch's first record; Caffe aborts here (CHECK in AnnotatedDataLayer::load_batch). Use resize_param, or force_color for mixed 1- and 3-channel JPEGs")
                 }

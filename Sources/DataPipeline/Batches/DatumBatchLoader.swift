@@ -39,8 +39,8 @@ public final class DatumBatchLoader: BatchSource, @unchecked Sendable {
         let peekDatum = try RecordDecoder.datum(peeked.value, key: peeked.key, source: stream.source)
         let shape = try AnnotatedBatchLoader.headerShape(peekDatum, transformer: transformer,
                                                          location: "\(stream.source) key \"\(peeked.key)\"")
-        let itemCount = shape.reduce(1, *)
-        var data = [Float](repeating: 0, count: batchSize * itemCount)
+        let itemCount = shape.reduce(1, *)  // outputShape checked it against the blob limit
+        var data = try AllocationChecks.batchBuffer(batch: batchSize, itemShape: shape, location: "\(stream.source) key \"\(peeked.key)\"")
         var labels: [Float] = []
         var keys: [String] = []
         for item in 0..<batchSize {

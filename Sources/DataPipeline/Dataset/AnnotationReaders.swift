@@ -91,7 +91,15 @@ public enum AnnotationReaders {
     /// `{category_id, iscrowd, bbox: [x, y, w, h]}`; category ids are looked up as names.
     public static func json(_ path: String, imageHeight: Int, imageWidth: Int, nameToLabel: [String: Int32]) throws -> (groups: [AnnotationGroup], warnings: [String]) {
         let data = try ImageFiles.read(path)
-        guard let root = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        let object: Any
+        do {
+            object = try JSONSerialization.jsonObject(with: data)
+        } catch {
+            // Foundation says where in its debug description ("... around line 3, column 7").
+            let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String ?? error.localizedDescription
+            throw DataPipelineError(path, "not valid JSON: \(detail)")
+        }
+        guard let root = object as? [String: Any] else {
             throw DataPipelineError(path, "not a JSON object")
         }
         var warnings: [String] = []

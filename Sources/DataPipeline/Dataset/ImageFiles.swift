@@ -21,6 +21,10 @@ public enum ImageFiles {
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw DataPipelineError(path, "no such image file")
         }
+        // OpenCV reads whole files too; none of its images comes near 2 GiB. Refuse before reading.
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > Int(Int32.max) {
+            throw DataPipelineError(path, "is \(size) bytes; image and annotation files are limited to 2 GiB - 1")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw DataPipelineError(path, "cannot read the image file")
         }

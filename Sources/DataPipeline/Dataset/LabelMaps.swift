@@ -8,7 +8,11 @@ public enum LabelMaps {
         do {
             return try CaffeFiles.read(path, as: Caffe_LabelMap.self)
         } catch let error as CaffeFormatError {
-            throw DataPipelineError(path, "cannot read the label map: \(error.message)")
+            // Keep the parser's line:column in the location.
+            var location = path
+            if let line = error.line { location += ":\(line)" }
+            if let column = error.column { location += ":\(column)" }
+            throw DataPipelineError(location, "cannot read the label map: \(error.message)")
         }
     }
 

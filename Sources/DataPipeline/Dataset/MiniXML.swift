@@ -65,7 +65,7 @@ enum MiniXML {
                 if starts(with: "<?") { try skip(past: "?>") }
                 else if starts(with: "<!--") { try skip(past: "-->") }
                 else if starts(with: "<!") { try skip(past: ">") }
-                else if starts(with: "<") { root.children.append(try element()) }
+                else if starts(with: "<") { root.children.append(try element(depth: 1)) }
                 else if chars[i].properties.isWhitespace { i += 1 }
                 else { throw error("text outside the root element") }
             }
@@ -81,7 +81,12 @@ enum MiniXML {
             return s
         }
 
-        mutating func element() throws -> XMLElement {
+        /// Elements nest at most this deep (VOC annotations nest 4 deep; a limit keeps a hostile
+        /// file from exhausting the stack).
+        static let maximumDepth = 256
+
+        mutating func element(depth: Int) throws -> XMLElement {
+            guard depth <= Self.maximumDepth else { throw error("elements nested more than \(Self.maximumDepth) deep") }
             i += 1  // <
             var node = XMLElement(name: try name())
             // Attributes (skipped, honouring quotes).
@@ -112,7 +117,7 @@ enum MiniXML {
                     continue
                 }
                 if starts(with: "<?") { try skip(past: "?>"); continue }
-                if chars[i] == "<" { node.children.append(try element()); continue }
+                if chars[i] == "<" { node.children.append(try element(depth: depth + 1)); continue }
                 if chars[i] == "&" { node.text += try entity(); continue }
                 node.text.unicodeScalars.append(chars[i]); i += 1
             }

@@ -52,6 +52,8 @@ public enum JPEGCodec {
         case .gray: channels = 1
         case .native: channels = info.components > 1 ? 3 : 1
         }
+        try checkNotABomb(bytes.count, width: info.width, height: info.height, source: source)
+        try AllocationChecks.checkImage(channels: channels, height: info.height, width: info.width, what: "the JPEG", location: source)
         var pixels = [UInt8](repeating: 0, count: info.width * info.height * channels)
         var message = [CChar](repeating: 0, count: 256)
         let status = bytes.withUnsafeBytes { raw -> Int32 in
@@ -66,6 +68,17 @@ public enum JPEGCodec {
         let image = ByteImage(height: info.height, width: info.width, channels: channels, pixels: pixels)
         // imdecode rotates by the EXIF orientation for every flag but IMREAD_UNCHANGED.
         return mode == .native ? image : EXIFOrientation.apply(EXIFOrientation.orientation(of: bytes), to: image)
+    }
+
+    /// Every 8x8 block of a JPEG takes at least one bit (its DC code), so a file of `size` bytes
+    /// holds at most 512 pixels per byte; a header that declares far more (above 16 megapixels,
+    /// where it matters) is a decompression bomb or a cut file, refused before the pixels are
+    /// allocated.
+    static func checkNotABomb(_ size: Int, width: Int, height: Int, source: String) throws {
+        let pixels = width * height  // both below 2^16 in a JPEG header
+        guard pixels <= 1 << 24 || pixels / 512 <= size else {
+            throw DataPipelineError(source, "JPEG header declares \(width)x\(height) pixels, more than its \(size) bytes can encode (at most 512 pixels per byte); refusing it as a decompression bomb")
+        }
     }
 
     /// Decodes JPEG or PNG bytes (by their signature) as `cv::imdecode`; other formats get an
@@ -127,9 +140,15 @@ extension JPEGCodec {
             guard b.count == 26 else { throw DataPipelineError(source, "corrupt PNG: truncated header") }
             func be32(_ o: Int) -> Int { Int(b[o]) << 24 | Int(b[o + 1]) << 16 | Int(b[o + 2]) << 8 | Int(b[o + 3]) }
             let colorType = Int(b[25])
-            return (be32(16), be32(20), colorType == 0 || colorType == 4 ? 1 : 3)
+            let (width, height) = (be32(16), be32(20))
+            // At least one bit per pixel plus a filter byte per row, inflated at most 1032:1.
+            guard (height / 1032) * (1 + width / 8) <= bytes.count + 64 else {
+                throw DataPipelineError(source, "PNG header declares \(width)x\(height) pixels, more than its \(bytes.count) bytes can encode; refusing it as a decompression bomb")
+            }
+            return (width, height, colorType == 0 || colorType == 4 ? 1 : 3)
         }
         let info = try header(bytes, source: source)
+        try checkNotABomb(bytes.count, width: info.width, height: info.height, source: source)
         return (info.width, info.height, info.components > 1 ? 3 : 1)
     }
 

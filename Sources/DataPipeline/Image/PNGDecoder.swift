@@ -61,6 +61,7 @@ public enum PNGDecoder {
             throw DataPipelineError(source, "corrupt PNG: color type \(header.colorType) with bit depth \(header.bitDepth)")
         }
         if header.colorType == 3 && palette.isEmpty { throw DataPipelineError(source, "corrupt PNG: palette image without PLTE") }
+        try AllocationChecks.checkImage(channels: max(3, header.channels), height: header.height, width: header.width, what: "the PNG", location: source)
         let samples: [UInt8]
         do {
             samples = try unfilter(idat, header)
@@ -82,6 +83,11 @@ public enum PNGDecoder {
         for p in passes {
             let w = (h.width - p.x0 + p.dx - 1) / p.dx, rows = (h.height - p.y0 + p.dy - 1) / p.dy
             if w > 0 && rows > 0 { expected += rows * (1 + (w * bitsPerPixel + 7) / 8) }
+        }
+        // Deflate expands at most 1032:1, so a file this small cannot hold the declared pixels
+        // (a decompression bomb or a truncated file): refuse before inflating.
+        guard expected / 1032 <= idat.count + 64 else {
+            throw Inflate.Failure(message: "a \(h.width)x\(h.height) image needs \(expected) bytes of image data, more than its \(idat.count) compressed bytes can hold")
         }
         let raw = try Inflate.zlib(idat, expectedSize: expected)
         guard raw.count >= expected else { throw Inflate.Failure(message: "image data is \(raw.count) bytes, expected \(expected)") }

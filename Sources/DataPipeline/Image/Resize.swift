@@ -15,7 +15,11 @@ public enum Resizer {
     /// Resizes to `width` × `height`.
     public static func resize(_ src: ByteImage, width: Int, height: Int, interpolation: Interpolation) -> ByteImage {
         if width == src.width && height == src.height { return src }
-        precondition(width > 0 && height > 0 && src.width > 0 && src.height > 0, "Resizer: empty size")
+        // An empty source or target (a net input of size 0) gives an empty or black image rather
+        // than a trap; callers validate sizes where they come from input.
+        guard width > 0, height > 0, src.width > 0, src.height > 0 else {
+            return ByteImage(height: max(height, 0), width: max(width, 0), channels: src.channels, fill: [0])
+        }
         let invScaleX = Double(width) / Double(src.width)
         let invScaleY = Double(height) / Double(src.height)
         let scaleX = 1.0 / invScaleX, scaleY = 1.0 / invScaleY

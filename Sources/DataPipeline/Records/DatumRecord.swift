@@ -1,5 +1,6 @@
 import CaffeProto
 import Foundation
+import Kernels
 
 /// Caffe's `Datum` as a plain value: either encoded image bytes (JPEG) or raw pixels in
 /// C × H × W order (bytes, or floats in `floatData`).
@@ -71,7 +72,9 @@ public struct DatumRecord: Equatable, Sendable {
         guard channels > 0, height > 0, width > 0 else {
             throw DataPipelineError(location, "raw datum with shape \(channels)x\(height)x\(width); expected positive channels, height and width")
         }
-        let count = channels * height * width
+        guard let count = MemoryBudget.product([channels, height, width]) else {
+            throw DataPipelineError(location, "raw datum with shape \(channels)x\(height)x\(width): too many values to count")
+        }
         if !data.isEmpty {
             if data.count != count {
                 throw DataPipelineError(location, "raw datum holds \(data.count) bytes, its shape \(channels)x\(height)x\(width) needs \(count)")
@@ -89,7 +92,7 @@ public struct DatumRecord: Equatable, Sendable {
 
     /// Raw byte pixels as an interleaved image (CHW → HWC); nil for float data.
     public func rawImage() -> ByteImage? {
-        guard !encoded, !data.isEmpty, data.count == channels * height * width else { return nil }
+        guard !encoded, !data.isEmpty, data.count == MemoryBudget.product([channels, height, width]) else { return nil }
         let c = channels, h = height, w = width
         var pixels = [UInt8](repeating: 0, count: c * h * w)
         data.withUnsafeBytes { raw in

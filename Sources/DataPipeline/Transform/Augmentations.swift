@@ -92,6 +92,7 @@ extension DataTransformer {
         let geometry = Self.expansionGeometry(height: image.height, width: image.width, ratio: ratio, rng: &rng)
         let height = geometry.canvasHeight, width = geometry.canvasWidth
         let box = geometry.box
+        try AllocationChecks.checkImage(channels: image.channels, height: height, width: width, what: "the expanded canvas", location: location)
         var fill = [UInt8](repeating: 0, count: image.channels)
         if config.meanBlob != nil {
             throw DataPipelineError(location, "expand_param with mean_file needs a mean of the expanded size, which changes per image (Caffe aborts); use mean_value")
@@ -110,6 +111,7 @@ extension DataTransformer {
         let c = datum.channels, dh = datum.height, dw = datum.width
         let geometry = Self.expansionGeometry(height: dh, width: dw, ratio: ratio, rng: &rng)
         let height = geometry.canvasHeight, width = geometry.canvasWidth, box = geometry.box
+        try AllocationChecks.checkImage(channels: c, height: height, width: width, what: "the expanded canvas", location: location)
         // The raw path starts from std::string(size, ' '): the canvas is 32, not the mean.
         var buffer = [UInt8](repeating: 32, count: c * height * width)
         let ho = geometry.yOffset, wo = geometry.xOffset

@@ -1,5 +1,6 @@
 import CaffeProto
 import Foundation
+import Kernels
 
 /// A datum ready for `DataTransformer.transform`: a decoded 8-bit image (the `cv::Mat` path of
 /// encoded datums) or a raw datum (Caffe's `Transform(const Datum&)` path).
@@ -49,7 +50,11 @@ public struct DataTransformer: Sendable {
         guard height >= crop.height, width >= crop.width, height > 0, width > 0 else {
             throw DataPipelineError(location, "the image is \(height)x\(width) after resizing, smaller than the crop \(crop.height)x\(crop.width)")
         }
-        return [channels, crop.height > 0 ? crop.height : height, crop.width > 0 ? crop.width : width]
+        let shape = [channels, crop.height > 0 ? crop.height : height, crop.width > 0 ? crop.width : width]
+        guard let count = MemoryBudget.product(shape), count <= AllocationChecks.maximumBlobCount else {
+            throw DataPipelineError(location, "a transformed item of shape \(shape) has more than \(AllocationChecks.maximumBlobCount) values, more than a blob can hold")
+        }
+        return shape
     }
 
     /// Writes the transformed C × H × W floats to `out` (which holds `shape` = outputShape).

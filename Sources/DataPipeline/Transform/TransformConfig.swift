@@ -69,6 +69,10 @@ public struct TransformConfig: Sendable {
             guard p.expandParam.maxExpandRatio > 1 else {
                 throw DataPipelineError(here, "expand_param.max_expand_ratio must be > 1 (got \(p.expandParam.maxExpandRatio))")
             }
+            // Caffe would try to allocate the canvas whatever its size; beyond this it cannot be meant.
+            guard p.expandParam.maxExpandRatio <= 10_000 else {
+                throw DataPipelineError(here, "expand_param.max_expand_ratio \(p.expandParam.maxExpandRatio) is absurd (at most 10000; DSOD uses 4)")
+            }
             expansion = (p.expandParam.prob, p.expandParam.maxExpandRatio)
         }
         if p.hasEmitConstraint {

@@ -11,7 +11,7 @@ import Runtime
 ///
 /// The coded third "weights" bottom is refused: in Caffe it can never run, because LossLayer's
 /// `ExactNumBottomBlobs() == 2` aborts the setup first.
-final class SmoothL1LossLayer: Layer {
+final class SmoothL1LossLayer: LossLayer {
     override class var caffeType: String { "SmoothL1Loss" }
     override var blobCounts: BlobCounts { BlobCounts(minBottoms: 2, maxBottoms: 3, exactTops: 1) }
 
@@ -22,24 +22,24 @@ final class SmoothL1LossLayer: Layer {
         if bottom.count == 3 {
             throw error("takes 2 bottom blobs (prediction, target), got 3: the third \"weights\" bottom is not supported (Caffe aborts at setup: LossLayer's ExactNumBottomBlobs is 2)")
         }
-        // LossLayer::LayerSetUp: a loss layer without loss_weight has weight 1.
-        if parameter.lossWeight.isEmpty { parameter.lossWeight = [1] }
+        try super.layerSetUp(bottom: bottom, top: top)
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
+        try super.reshape(bottom: bottom, top: top)
         let a = bottom[0], b = bottom[1]
-        // LossLayer checks the first axis, SmoothL1Loss channels, height and width (legacy dims,
-        // which Caffe refuses beyond 4 axes).
+        // SmoothL1Loss checks channels, height and width (legacy dims, which Caffe refuses
+        // beyond 4 axes); LossLayer has checked the first axis.
         guard a.numAxes <= 4, b.numAxes <= 4 else {
             throw error("the bottoms must have at most 4 axes (Caffe's legacy num/channels/height/width), got \(a.shape) and \(b.shape)")
         }
-        guard a.num == b.num, a.channels == b.channels, a.height == b.height, a.width == b.width else {
-            throw error("the prediction \(a.shape) and target \(b.shape) must have the same num, channels, height and width")
+        guard a.channels == b.channels, a.height == b.height, a.width == b.width else {
+            throw error("the prediction \(a.shape) and target \(b.shape) must have the same channels, height and width")
         }
-        try shapeTop(top[0], [])
         difference.resize(a.count)
     }
 
+    /// SmoothL1Loss allows a forced gradient into both bottoms (the target too).
     override func allowForceBackward(bottomIndex: Int) -> Bool { true }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -42,7 +42,7 @@ final class DetectionEvaluateLayer: Layer {
         guard labels.num == 1, labels.channels == 1, labels.width == 8, labels.numAxes <= 4 else {
             throw error("the labels must have shape (1, 1, G, 8), got \(labels.shape)")
         }
-        try shapeTop(top[0], [1, 1, evaluator.outputRowCount(detections: detections.dataBuffer()), 5])
+        try reshapeBlob(top[0], [1, 1, evaluator.outputRowCount(detections: detections.dataBuffer()), 5])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -1,7 +1,6 @@
 import CaffeProto
 import DataPipeline
 import Detection
-import Foundation
 import Runtime
 
 /// Caffe's DetectionOutput (src/caffe/layers/detection_output_layer.cpp): decodes the location
@@ -46,14 +45,9 @@ final class DetectionOutputLayer: Layer {
     /// name-size file are read (and must be readable) whenever they are given.
     private func setUpResultFiles(_ settings: DetectionOutputSettings) throws -> DetectionResultFiles? {
         let save = parameter.detectionOutputParam.saveOutputParam
+        // Caffe creates the output directory here; ours creates it when it first writes a file,
+        // so a net that cannot be built (or never saves) leaves nothing behind.
         var needSave = !save.outputDirectory.isEmpty
-        if needSave {
-            do {
-                try FileManager.default.createDirectory(atPath: save.outputDirectory, withIntermediateDirectories: true)
-            } catch {
-                throw self.error("save_output_param.output_directory \"\(save.outputDirectory)\" cannot be created: \(error)")
-            }
-        }
         var labelNames: [Int: String] = [:]
         if save.hasLabelMapFile && !save.labelMapFile.isEmpty {
             let map: Caffe_LabelMap
@@ -113,7 +107,7 @@ final class DetectionOutputLayer: Layer {
             throw error("the prior bottom \(bottom[2].shape) must hold the \(numPriors) boxes and their variances (shape (1, 2, 4 x priors))")
         }
         // Placeholder height 1: the number of rows is known only after NMS.
-        try shapeTop(top[0], [1, 1, 1, 7])
+        try reshapeBlob(top[0], [1, 1, 1, 7])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
@@ -123,12 +117,12 @@ final class DetectionOutputLayer: Layer {
             try core.detect(loc: bottom[0].dataArray(), conf: bottom[1].dataArray(),
                             priorData: Array(bottom[2].dataBuffer(numPriors * 8)), num: num)
         }
-        try shapeTop(top[0], [1, 1, result.rowCount, 7])
+        try reshapeBlob(top[0], [1, 1, result.rowCount, 7])
         let rows = result.rows
         let output = top[0].data
         for (index, value) in rows.enumerated() { output[index] = value }
         if resultFiles != nil {
-            try detectionStep { _ = try resultFiles?.add(result.detections, num: num) }
+            try detectionStep { _ = try resultFiles?.add(rows: rows, num: num) }
         }
     }
 }

@@ -94,16 +94,25 @@ struct DetectionResultFiles {
         }
     }
 
-    /// One forward's kept detections (in row order) for a batch of `num` images. Writes the files
-    /// when the pass completes; returns the paths written.
+    /// One forward's DetectionOutput rows `[image, label, score, xmin, ymin, xmax, ymax]` for a
+    /// batch of `num` images (placeholder rows with label -1 are skipped). Writes the files when
+    /// the pass completes; returns the paths written.
     @discardableResult
-    mutating func add(_ detections: [Detection], num: Int) throws -> [String] {
-        var byImage: [Int: [Detection]] = [:]
-        for detection in detections { byImage[detection.image, default: []].append(detection) }
+    mutating func add(rows: [Float], num: Int) throws -> [String] {
+        guard rows.count % 7 == 0 else { throw DetectionError("detection rows hold \(rows.count) values, expected 7 per row") }
+        var byImage: [Int: [(label: Int, score: Float, box: NormalizedBox)]] = [:]
+        for r in 0..<(rows.count / 7) {
+            let row = rows[(r * 7)..<(r * 7 + 7)].map { $0 }
+            guard let image = Self.index(row[0]), let label = Self.index(row[1]) else {
+                throw DetectionError("detection row \(r) has image \(row[0]) and label \(row[1]), expected integers")
+            }
+            if label == -1 { continue }
+            byImage[image, default: []].append((label, row[2], NormalizedBox(xmin: row[3], ymin: row[4], xmax: row[5], ymax: row[6])))
+        }
         var written: [String] = []
         for image in 0..<num {
             for detection in byImage[image] ?? [] {
-                entries.append(try entry(detection, line: nameIndex))
+                entries.append(try entry(label: detection.label, score: detection.score, box: detection.box, line: nameIndex))
             }
             nameIndex += 1
             if nameIndex % numTestImages == 0 {
@@ -115,13 +124,21 @@ struct DetectionResultFiles {
         return written
     }
 
-    private func entry(_ detection: Detection, line: Int) throws -> Entry {
+    private static func index(_ value: Float) -> Int? {
+        guard value.isFinite, value >= -2_147_483_648, value < 2_147_483_648, value == value.rounded(.towardZero) else { return nil }
+        return Int(value)
+    }
+
+    private func entry(label: Int, score: Float, box normalized: NormalizedBox, line: Int) throws -> Entry {
+        guard labelNames[label] != nil else {
+            throw DetectionError("save_output_param: Cannot find label: \(label) in the label map")
+        }
         let size = sizes[line]
-        let box = try detection.box.outputBox(imageHeight: size.height, imageWidth: size.width, resize: resize)
+        let box = try normalized.outputBox(imageHeight: size.height, imageWidth: size.width, resize: resize)
         // pt.put<float>("", round(v * 100) / 100.): the rounding is exact in float, the division
         // is in double, the stored value a float.
         func treeFloat(_ v: Float) -> Float { Float(Double((v * 100).rounded(.toNearestOrAwayFromZero)) / 100) }
-        return Entry(name: names[line], label: detection.label, score: detection.score,
+        return Entry(name: names[line], label: label, score: score,
                      box: [treeFloat(box.xmin), treeFloat(box.ymin), treeFloat(box.xmax - box.xmin), treeFloat(box.ymax - box.ymin)])
     }
 
@@ -241,6 +258,7 @@ struct DetectionResultFiles {
 
     private func write(_ text: String, to path: String) throws {
         do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try CaffeFiles.writeAtomically(Data(text.utf8), to: path)
         } catch {
             throw DetectionError("save_output_param: cannot write \(path): \(error)")

@@ -27,11 +27,11 @@ import Runtime
 ///   contributes nothing under MAX_NEGATIVE (no negatives) and is all background under NONE.
 /// - force_backward forces the prior and label bottoms (LossLayer allows every bottom but 1),
 ///   and Backward then refuses them ("cannot backpropagate to prior inputs").
-final class MultiBoxLossLayer: Layer {
+final class MultiBoxLossLayer: LossLayer {
     override class var caffeType: String { "MultiBoxLoss" }
     override var blobCounts: BlobCounts { BlobCounts(exactBottoms: 4, exactTops: 1) }
-    /// LossLayer::AllowForceBackward: every bottom but 1 (here the confidences, not the labels).
-    override func allowForceBackward(bottomIndex: Int) -> Bool { bottomIndex != 1 }
+    // LossLayer::AllowForceBackward is inherited: every bottom but 1, which here is the
+    // confidences, not the labels.
 
     // Parameters.
     private var matching = MultiBoxMatchingSettings(numClasses: 1)
@@ -42,7 +42,6 @@ final class MultiBoxLossLayer: Layer {
     private var useDifficultGT = true
     private var bpInside = false
     private var mapObjectToAgnostic = false
-    private var normalization: Caffe_LossParameter.NormalizationMode = .valid
 
     // Shapes of the current bottoms.
     private var num = 0
@@ -67,8 +66,7 @@ final class MultiBoxLossLayer: Layer {
     private var backgroundLabelId: Int { matching.backgroundLabelId }
 
     override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
-        // LossLayer::LayerSetUp.
-        if parameter.lossWeight.isEmpty { parameter.lossWeight = [1] }
+        try super.layerSetUp(bottom: bottom, top: top)
         if parameter.propagateDown.isEmpty { parameter.propagateDown = [true, true, false, false] }
         guard parameter.propagateDown.count == 4 else {
             throw error("propagate_down must be given 0 or 4 times, got \(parameter.propagateDown.count)")
@@ -111,16 +109,10 @@ final class MultiBoxLossLayer: Layer {
         useDifficultGT = p.useDifficultGt
         bpInside = p.bpInside
         mapObjectToAgnostic = p.mapObjectToAgnostic
-        let lossParam = parameter.lossParam
-        normalization = !lossParam.hasNormalization && lossParam.hasNormalize
-            ? (lossParam.normalize ? .valid : .batchSize) : lossParam.normalization
     }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
-        guard bottom[0].num == bottom[1].num else {
-            throw error("the location (\(bottom[0].shape)) and confidence (\(bottom[1].shape)) bottoms must have the same first dimension")
-        }
-        try shapeTop(top[0], [])
+        try super.reshape(bottom: bottom, top: top)
         num = bottom[0].num
         numPriors = bottom[2].height / 4
         numGroundTruthRows = bottom[3].height
@@ -139,16 +131,9 @@ final class MultiBoxLossLayer: Layer {
         }
     }
 
-    /// LossLayer::GetNormalizer with the number of matches as the valid count.
+    /// LossLayer::GetNormalizer with the number of matches (after mining) as the valid count.
     private func normalizer() -> Float {
-        let value: Float
-        switch normalization {
-        case .full: value = Float(num * numPriors)
-        case .valid: value = Float(numMatches)
-        case .batchSize: value = Float(num)
-        case .none: value = 1
-        }
-        return max(1, value)
+        LossLayer.normalizer(normalizationMode, outer: num, inner: numPriors, validCount: numMatches)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
@@ -285,7 +270,7 @@ final class MultiBoxLossLayer: Layer {
                         for r in 0..<rows where !(t[r] >= 0 && Int(t[r]) < numClasses) {
                             throw error("confidence target \(t[r]) of row \(r) is outside 0 ..< num_classes \(numClasses) (a ground truth label out of range)")
                         }
-                        LossMath.softmaxRows(rows: rows, classes: numClasses, input: x, probabilities: y)
+                        SoftmaxLayer.softmax(input: x, output: y, outer: rows, channels: numClasses, inner: 1)
                         return LossMath.softmaxLoss(rows: rows, classes: numClasses, probabilities: y, labels: t)
                     case .logistic:
                         LossMath.sigmoid(rows * numClasses, x, y)
@@ -300,7 +285,9 @@ final class MultiBoxLossLayer: Layer {
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
         if propagateDown[2] { throw error("MultiBoxLoss Layer cannot backpropagate to prior inputs.") }
         if propagateDown[3] { throw error("MultiBoxLoss Layer cannot backpropagate to label inputs.") }
-        guard matchLists.count >= num else { throw error("backward without a forward") }
+        if propagateDown[0] || propagateDown[1] {
+            guard matchLists.count >= num else { throw error("backward without a forward") }
+        }
         let scale = top[0].diff[0] / normalizer()
         if propagateDown[0] {
             try backwardLocations(bottom[0], scale: scale)
@@ -369,7 +356,7 @@ final class MultiBoxLossLayer: Layer {
             guard gradient.count == confBlob.count else {
                 throw error("the confidence gradient has \(gradient.count) values for a bottom of \(confBlob.count)")
             }
-            for k in gradient.indices { diff[k] = gradient[k] }
+            gradient.withUnsafeBufferPointer { if let g = $0.baseAddress { Elementwise.copy($0.count, g, diff) } }
             return
         }
         var count = 0

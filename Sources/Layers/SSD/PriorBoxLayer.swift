@@ -45,7 +45,7 @@ final class PriorBoxLayer: Layer {
         guard !overflow1, !overflow2, values > 0, values <= Int(Int32.max) else {
             throw error("a \(height)x\(width) feature map with \(generator.priorsPerCell) priors per cell gives \(overflow1 || overflow2 ? "too many" : "no") prior values (bottom shape \(bottom[0].shape))")
         }
-        try shapeTop(top[0], [1, 2, values])
+        try reshapeBlob(top[0], [1, 2, values])
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

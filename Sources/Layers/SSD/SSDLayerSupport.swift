@@ -14,11 +14,6 @@ extension Layer {
             throw error(failure.message)
         }
     }
-
-    /// Reshapes a top (or an internal blob), naming this layer when the shape is refused.
-    func shapeTop(_ blob: Blob, _ shape: [Int]) throws {
-        do { try blob.reshape(shape) } catch { throw self.error("cannot shape the top as \(shape): \(error)") }
-    }
 }
 
 /// Caffe stores a proto `uint32` in an `int` member (`num_classes_ = param.num_classes()`):

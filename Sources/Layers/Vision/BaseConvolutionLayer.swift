@@ -75,6 +75,11 @@ class BaseConvolutionLayer: Layer {
         }
         (dilationH, dilationW) = try perAxis(p.dilation, name: "dilation", default: 1)
         guard dilationH > 0, dilationW > 0 else { throw error("dilation must be positive, got \(dilationH)x\(dilationW)") }
+        // Caffe reads these uint32 fields into int (base_conv_layer.cpp); larger values are nonsense.
+        for (name, value) in [("kernel", max(kernelH, kernelW)), ("stride", max(strideH, strideW)), ("pad", max(padH, padW)),
+                              ("dilation", max(dilationH, dilationW))] where value > Int(Int32.max) {
+            throw error("\(name) \(value) is larger than 2147483647")
+        }
         is1x1 = kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0
         channels = bottom[0].shape[channelAxis]
         numOutput = Int(p.numOutput)
@@ -150,6 +155,12 @@ class BaseConvolutionLayer: Layer {
         outSpatialDim = outH * outW
         bottomDim = first.count(from: channelAxis)
         topDim = top[0].count(from: channelAxis)
+        do {
+            try MemoryBudget.check(count: MemoryBudget.product([kernelDim, group, convOutSpatialDim]), elementSize: MemoryLayout<Float>.stride,
+                                   what: "the im2col buffer (\(kernelDim) x \(group) x \(convOutSpatialDim) values)")
+        } catch let budget {
+            throw error("\(budget)")
+        }
     }
 
     var columnCount: Int { kernelDim * group * convOutSpatialDim }

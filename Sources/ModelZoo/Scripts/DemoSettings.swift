@@ -3,7 +3,7 @@
 extension DSODScript {
     /// The iterations of the demo's run: about 7 minutes at the working estimate of 0.1 s per
     /// iteration of 8 images (`dsodgen --max-iter` changes it; the schedule follows).
-    public static let demoMaxIter = 4000
+    public static let demoMaxIter = 2500
 
     /// The demo's `base_lr`. DSOD's formula gives 0.1 for a batch of 128; for a batch of 8 that
     /// is 16 times the gradient noise per step. Scaling by sqrt(8 / 128) gives 0.025; 0.02 keeps
@@ -76,15 +76,16 @@ extension DSODScript {
     }
 
     /// Sets `max_iter`. On `synth` the schedule follows it: the rate drops tenfold at 2/3 and
-    /// at 5/6 of the run, and the test and the snapshot come at the end (`test_interval` and
-    /// `snapshot` equal to `max_iter`). DSOD's scripts keep their step values and intervals.
+    /// at 5/6 of the run, the test comes five times (every fifth of the run, so the training
+    /// curves show the mAP rising; at the end only when `max_iter` is not a multiple of 5) and
+    /// the snapshot at the end. DSOD's scripts keep their step values and intervals.
     public mutating func setMaxIter(_ iterations: Int) {
         maxIter = iterations
         guard dataset == .synth else { return }
         var steps: [Int] = []
         for step in [iterations * 2 / 3, iterations * 5 / 6] where step > 0 && !steps.contains(step) { steps.append(step) }
         stepvalue = steps
-        testInterval = max(iterations, 1)
+        testInterval = iterations % 5 == 0 ? iterations / 5 : max(iterations, 1)
         snapshot = iterations
     }
 
