@@ -174,7 +174,7 @@ class BaseConvolutionLayer: Layer {
     private var packedStamps: [BlobStamp] = []
 
     /// Whether forward runs on the packed AVX-512 kernels (Convolution on a CPU that has them).
-    var usesPackedGemm: Bool { PackedGemm.isAvailable && !reverseDimensions }
+    var usesPackedGemm: Bool { PackedGemm.isAvailable && !reverseDimensions && kernelDim > 0 }
 
     /// The plan for the current geometry (rebuilt after a reshape changed it).
     var packedPlan: ConvolutionPlan {
