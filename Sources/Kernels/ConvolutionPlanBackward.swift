@@ -19,14 +19,18 @@ extension ConvolutionPlan {
     }
 
     /// Packs `weights` (groups x outputsPerGroup x channels·kh·kw, row-major, Caffe's layout) in
-    /// the form `inputGradient` needs.
-    public func packForInputGradient(_ weights: UnsafePointer<Float>, outputsPerGroup: Int) -> [PackedMatrix] {
+    /// the form `inputGradient` needs, into `reusing` when its matrices have the right shape.
+    public func packForInputGradient(_ weights: UnsafePointer<Float>, outputsPerGroup: Int, reusing: [PackedMatrix] = []) -> [PackedMatrix] {
         let g = geometry
         let kernelDim = g.columnRows
         let area = g.kernelH * g.kernelW
+        func matrix(_ group: Int, rows: Int, columns: Int) -> PackedMatrix {
+            if reusing.count == groups, reusing[group].rows == rows, reusing[group].columns == columns { return reusing[group] }
+            return PackedMatrix(rows: rows, columns: columns)
+        }
         guard inputGradientPlan(outputsPerGroup: outputsPerGroup) != nil else {
             return (0..<groups).map { group in
-                let matrix = PackedMatrix(rows: kernelDim, columns: outputsPerGroup)
+                let matrix = matrix(group, rows: kernelDim, columns: outputsPerGroup)
                 matrix.pack(weights + group * outputsPerGroup * kernelDim, rowStride: 1, columnStride: kernelDim)
                 return matrix
             }
@@ -34,7 +38,7 @@ extension ConvolutionPlan {
         // Row c, column (m, ky, kx) = W[m][c][kh-1-ky][kw-1-kx].
         let columns = outputsPerGroup * area
         return (0..<groups).map { group in
-            let matrix = PackedMatrix(rows: g.channels, columns: columns)
+            let matrix = matrix(group, rows: g.channels, columns: columns)
             WorkspacePool.shared.withBuffer(g.channels * columns) { flipped in
                 let source = weights + group * outputsPerGroup * kernelDim
                 for m in 0..<outputsPerGroup {

@@ -193,7 +193,9 @@ class BaseConvolutionLayer: Layer {
     func packed(stamps: [BlobStamp], prepare: ((UnsafePointer<Float>) -> Void) -> Void) -> [PackedMatrix] {
         if stamps == packedStamps && packedWeights.count == group { return packedWeights }
         let rows = convOutChannels / group
-        let matrices = (0..<group).map { _ in PackedMatrix(rows: rows, columns: kernelDim) }
+        // Repack into the same memory when the shape is unchanged (training repacks every step).
+        let reusable = packedWeights.count == group && packedWeights.allSatisfy { $0.rows == rows && $0.columns == kernelDim }
+        let matrices = reusable ? packedWeights : (0..<group).map { _ in PackedMatrix(rows: rows, columns: kernelDim) }
         prepare { weights in
             for (g, matrix) in matrices.enumerated() {
                 matrix.pack(weights + g * weightOffset, rowStride: kernelDim, columnStride: 1)

@@ -119,7 +119,8 @@ final class ConvolutionLayer: BaseConvolutionLayer {
         if propagateDown.contains(true) || chainGradient {
             let stamp = blobs[0].dataStamp
             if stamp != inputGradientStamp || inputGradientWeights.count != group {
-                inputGradientWeights = plan.packForInputGradient(blobs[0].readOnlyData, outputsPerGroup: outputsPerGroup)
+                inputGradientWeights = plan.packForInputGradient(blobs[0].readOnlyData, outputsPerGroup: outputsPerGroup,
+                                                                 reusing: inputGradientWeights)
                 inputGradientStamp = stamp
             }
         }
