@@ -155,6 +155,12 @@ public final class Blob {
         dataStorage = other.dataStorage
     }
 
+    /// Whether two blobs write the same gradient memory.
+    public func sharesDiff(with other: Blob) -> Bool {
+        guard let mine = diffStorage, let theirs = other.diffStorage else { return false }
+        return mine === theirs
+    }
+
     /// Makes this blob read and write `other`'s gradient (Caffe's `ShareDiff`).
     public func shareDiff(with other: Blob) throws {
         guard count == other.count else {

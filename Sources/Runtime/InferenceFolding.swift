@@ -17,11 +17,18 @@ public struct NetOptimizations: Sendable, Equatable {
     /// `MemoryPlan`). Only the net's inputs and outputs keep their values after a forward pass,
     /// so this is off unless asked for (tools that read only the outputs turn it on).
     public var reuseMemory: Bool
+    /// Nets that train: the first top of a Split whose reader writes its gradient shares the
+    /// Split bottom's gradient memory, and the Split adds the other tops' gradients to it: one
+    /// gradient array less per Split (42 in DSOD300, each as large as a dense block's output).
+    /// That top's diff then reads as the sum after backward.
+    public var shareSplitDiff: Bool
 
-    public init(foldBatchNorm: Bool = true, recomputeBatchNorm: Bool = true, reuseMemory: Bool = false) {
+    public init(foldBatchNorm: Bool = true, recomputeBatchNorm: Bool = true, reuseMemory: Bool = false,
+                shareSplitDiff: Bool = true) {
         self.foldBatchNorm = foldBatchNorm
         self.recomputeBatchNorm = recomputeBatchNorm
         self.reuseMemory = reuseMemory
+        self.shareSplitDiff = shareSplitDiff
     }
 
     /// The default: folding and recomputation, which keep every output and every blob that a
@@ -30,7 +37,9 @@ public struct NetOptimizations: Sendable, Equatable {
     /// The default plus memory reuse, for callers that read only the net's outputs.
     public static var outputsOnly: NetOptimizations { NetOptimizations(reuseMemory: true) }
     /// Everything off: every layer runs as in Caffe.
-    public static var none: NetOptimizations { NetOptimizations(foldBatchNorm: false, recomputeBatchNorm: false) }
+    public static var none: NetOptimizations {
+        NetOptimizations(foldBatchNorm: false, recomputeBatchNorm: false, shareSplitDiff: false)
+    }
 }
 
 /// A layer whose output is `x · scale[c] + shift[c]` per channel of axis 1 in its current
@@ -69,6 +78,12 @@ public struct FoldedChannelChain {
     }
 
     public var stamps: [BlobStamp] { affines.flatMap(\.channelAffineStamps) }
+}
+
+/// A layer whose first top may write its gradient into the bottom's (Split).
+public protocol FirstTopDiffSharing: Layer {
+    /// Set by the Net when the reader of the first top overwrites its diff every backward.
+    var sharesFirstTopDiff: Bool { get set }
 }
 
 /// A convolution that can take over the channel chain after its output or before its input.
@@ -193,5 +208,20 @@ extension Net {
             }
         }
         layerIsFolded = folded
+    }
+
+    /// Lets each Split share its first top's gradient with its bottom when that top's reader
+    /// (after folding) writes the gradient every backward (`NetOptimizations.shareSplitDiff`).
+    func shareSplitDiffs() {
+        guard optimizations.shareSplitDiff else { return }
+        for i in layers.indices where layerNeedsBackward[i] && !layerIsFolded[i] {
+            guard let split = layers[i] as? FirstTopDiffSharing, bottomNeedsBackward[i].first == true,
+                  let firstTop = topBlobIndices[i].first else { continue }
+            let readers = layers.indices.filter { !layerIsFolded[$0] && bottomBlobIndices[$0].contains(firstTop) }
+            guard readers.count == 1, let reader = readers.first, layerNeedsBackward[reader],
+                  let slot = bottomBlobIndices[reader].firstIndex(of: firstTop), bottomNeedsBackward[reader][slot],
+                  !topBlobIndices[reader].contains(firstTop) else { continue }
+            split.sharesFirstTopDiff = true
+        }
     }
 }

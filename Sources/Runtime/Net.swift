@@ -210,6 +210,7 @@ public final class Net {
         shareWeights()
         layerIsFolded = Array(repeating: false, count: layers.count)
         foldChannelChains()
+        shareSplitDiffs()
         if optimizations.reuseMemory { memoryPlan = planMemory() }
     }
 
