@@ -1,5 +1,6 @@
 import CaffeProto
 import Foundation
+import Runtime
 
 /// One row of the benchmark table: a net, a batch size, a pass, a thread count.
 struct BenchCase: Sendable, Equatable {
@@ -12,18 +13,29 @@ struct BenchCase: Sendable, Equatable {
     var threads: Int
     var warmup: Int
     var iterations: Int
+    /// False: `NetOptimizations.none`, every layer as Caffe lays it out (no folding, no
+    /// recomputed chains, no shared gradients or memory): the baseline of `--baseline`.
+    var optimized = true
 
-    var label: String { "\(model) \(pass == .deploy ? "deploy" : "train step") b\(batch)" }
-    var key: String { "\(model)-\(pass.rawValue)-b\(batch)-t\(threads)" }
+    var label: String {
+        "\(model) \(pass == .deploy ? "deploy" : "train step") b\(batch)" + (optimized ? "" : " (unoptimized)")
+    }
+    var key: String { "\(model)-\(pass.rawValue)-b\(batch)-t\(threads)" + (optimized ? "" : "-baseline") }
+    var optimizations: NetOptimizations {
+        guard optimized else { return .none }
+        return pass == .deploy ? .outputsOnly : .all
+    }
     /// Side of the square input image.
     var imageSize: Int { model.hasPrefix("GRP_DSOD320") ? 320 : 300 }
 
     /// The command-line form the parent passes to a child process.
     var arguments: [String] {
-        ["--run-case", model, pass.rawValue, String(batch), String(threads), String(warmup), String(iterations)]
+        ["--run-case", model, pass.rawValue, String(batch), String(threads), String(warmup), String(iterations),
+         optimized ? "optimized" : "baseline"]
     }
 
-    init(model: String, pass: Pass, batch: Int, threads: Int, warmup: Int, iterations: Int) {
+    init(model: String, pass: Pass, batch: Int, threads: Int, warmup: Int, iterations: Int, optimized: Bool = true) {
+        self.optimized = optimized
         self.model = model
         self.pass = pass
         self.batch = batch
@@ -34,14 +46,15 @@ struct BenchCase: Sendable, Equatable {
 
     init?(arguments: ArraySlice<String>) {
         let a = Array(arguments)
-        guard a.count == 6, let pass = Pass(rawValue: a[1]), let batch = Int(a[2]), let threads = Int(a[3]),
-              let warmup = Int(a[4]), let iterations = Int(a[5]) else { return nil }
-        self.init(model: a[0], pass: pass, batch: batch, threads: threads, warmup: warmup, iterations: iterations)
+        guard a.count == 7, let pass = Pass(rawValue: a[1]), let batch = Int(a[2]), let threads = Int(a[3]),
+              let warmup = Int(a[4]), let iterations = Int(a[5]), ["optimized", "baseline"].contains(a[6]) else { return nil }
+        self.init(model: a[0], pass: pass, batch: batch, threads: threads, warmup: warmup, iterations: iterations,
+                  optimized: a[6] == "optimized")
     }
 }
 
 /// What a child process measured for one case, sent back as one JSON line.
-struct CaseResult: Codable, Sendable {
+struct CaseResult: Codable, Sendable, TimedRuns {
     var key: String
     /// Milliseconds of each timed iteration.
     var milliseconds: [Double]
@@ -53,12 +66,6 @@ struct CaseResult: Codable, Sendable {
     var check: Double
     var note: String?
 
-    var minimum: Double { milliseconds.min() ?? .nan }
-    var median: Double {
-        let sorted = milliseconds.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
 }
 
 /// The SGEMM reference rate of a thread count.
@@ -84,5 +91,20 @@ enum ChildOutput {
             if let value = try? JSONDecoder().decode(type, from: Data(json.utf8)) { return value }
         }
         return nil
+    }
+}
+
+/// Per-iteration times of one timed run (ours or OpenCV's), with the statistics the table prints.
+protocol TimedRuns {
+    /// Milliseconds of each timed iteration, after warm-up.
+    var milliseconds: [Double] { get }
+}
+
+extension TimedRuns {
+    var minimum: Double { milliseconds.min() ?? .nan }
+    var median: Double {
+        let sorted = milliseconds.sorted()
+        guard !sorted.isEmpty else { return .nan }
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }

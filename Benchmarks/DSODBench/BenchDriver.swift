@@ -6,6 +6,7 @@ struct BenchOptions {
     var full = false
     var openCV = true
     var profile = false
+    var baseline = false
     var only: String?
 }
 
@@ -27,6 +28,13 @@ struct BenchDriver {
         add("GRP_DSOD320", .deploy, 1, threads: others, warmup: 2, iterations: q ? 3 : 8)
         add("DSOD300", .train, 2, threads: others, warmup: 1, iterations: q ? 2 : 4)
         if !q { add("DSOD300", .train, 8, threads: others, warmup: 1, iterations: 3) }
+        if options.baseline {
+            // The same net with every NetOptimizations lever off: the before of the memory work.
+            for t in others {
+                list.append(BenchCase(model: "DSOD300", pass: .deploy, batch: 1, threads: t, warmup: 2, iterations: q ? 4 : 8, optimized: false))
+                list.append(BenchCase(model: "DSOD300", pass: .train, batch: 8, threads: t, warmup: 1, iterations: q ? 1 : 2, optimized: false))
+            }
+        }
         if let only = options.only { list = list.filter { $0.key.contains(only) } }
         return list
     }
@@ -53,7 +61,7 @@ struct BenchDriver {
             let output = try runChild(benchCase.arguments, threads: benchCase.threads)
             guard let result = ChildOutput.parse(output, as: CaseResult.self) else { throw BenchError("case \(benchCase.key) printed no result:\n\(output)") }
             var row = BenchRow(benchCase: benchCase, ours: result, gemm: gemm[benchCase.threads])
-            if options.openCV && benchCase.pass == .deploy {
+            if options.openCV && benchCase.pass == .deploy && benchCase.optimized {
                 log("  OpenCV dnn, same net and weights")
                 row.openCV = runOpenCV(benchCase)
             }
@@ -130,18 +138,11 @@ struct BenchDriver {
 }
 
 /// What opencv_dnn_bench.py reports.
-struct OpenCVResult: Codable {
+struct OpenCVResult: Codable, TimedRuns {
     var milliseconds: [Double]
     var peakBytes: Int
     var threads: Int
     var version: String
-
-    var median: Double {
-        let sorted = milliseconds.sorted()
-        guard !sorted.isEmpty else { return .nan }
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
-    }
-    var minimum: Double { milliseconds.min() ?? .nan }
 }
 
 struct BenchRow {

@@ -18,7 +18,7 @@ enum CaseRunner {
     /// Forward passes of the deploy net (TEST) with the filled weights.
     static func runDeploy(_ c: BenchCase) throws -> CaseResult {
         // As `dsod detect` runs it: folding on, memory shared by blobs that are not outputs.
-        let net = try Net(parameter: BenchNets.deployParameter(c.model), phase: .test, registry: .standard, optimizations: .outputsOnly)
+        let net = try Net(parameter: BenchNets.deployParameter(c.model), phase: .test, registry: .standard, optimizations: c.optimizations)
         try net.loadWeights(from: BenchNets.weightsPath(c.model))
         guard let data = net.blob(named: "data") else { throw BenchError("\(c.model) deploy: no 'data' blob") }
         try data.reshape([c.batch, 3, c.imageSize, c.imageSize])
@@ -43,7 +43,7 @@ enum CaseRunner {
         solverParameter.maxIter = Int32(c.warmup + c.iterations)
         solverParameter.randomSeed = 1701
         solverParameter.snapshotAfterTrain = false
-        let solver = try Solver(parameter: solverParameter, registry: .standard)
+        let solver = try Solver(parameter: solverParameter, registry: .standard, trainOptimizations: c.optimizations)
         try solver.net.loadWeights(from: BenchNets.weightsPath(c.model))
         try BenchNets.fillInputs(solver.net, batch: c.batch, seed: 3)
         let times = try timed(warmup: c.warmup, iterations: c.iterations) { try solver.step(1) }

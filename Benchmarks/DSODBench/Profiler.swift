@@ -10,10 +10,10 @@ enum Profiler {
         let net: Net
         switch c.pass {
         case .deploy:
-            net = try Net(parameter: BenchNets.deployParameter(c.model), phase: .test, registry: .standard)
+            net = try Net(parameter: BenchNets.deployParameter(c.model), phase: .test, registry: .standard, optimizations: c.optimizations)
             try net.blob(named: "data")?.reshape([c.batch, 3, c.imageSize, c.imageSize])
         case .train:
-            net = try Net(parameter: BenchNets.trainParameter(c.model, batch: c.batch, size: c.imageSize), phase: .train, registry: .standard)
+            net = try Net(parameter: BenchNets.trainParameter(c.model, batch: c.batch, size: c.imageSize), phase: .train, registry: .standard, optimizations: c.optimizations)
         }
         try net.loadWeights(from: BenchNets.weightsPath(c.model))
         try BenchNets.fillInputs(net, batch: c.batch, seed: 3)

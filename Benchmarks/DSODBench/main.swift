@@ -6,11 +6,13 @@ import Foundation
 // and prints one table.
 
 let usage = """
-    usage: dsod-bench [--quick] [--full] [--no-opencv] [--profile] [--only SUBSTRING]
+    usage: dsod-bench [--quick] [--full] [--no-opencv] [--profile] [--baseline] [--only SUBSTRING]
       --quick      fewer iterations, no batch-8 train step (a smoke run)
       --full       every case at 1 and at 2 threads
       --no-opencv  skip the OpenCV dnn column
       --profile    print where the time goes, by layer type (DSOD300 deploy b1, train b2)
+      --baseline   add DSOD300 deploy b1 and train b8 with every NetOptimizations lever off
+                   (Caffe's blob layout: the before of the memory and folding work)
       --only S     run only the cases whose key contains S (e.g. deploy-b1)
     """
 
@@ -34,6 +36,7 @@ do {
             case "--full": options.full = true
             case "--no-opencv": options.openCV = false
             case "--profile": options.profile = true
+            case "--baseline": options.baseline = true
             case "--only":
                 guard let value = rest.popFirst() else { throw BenchError("--only needs a value\n\(usage)") }
                 options.only = value

@@ -44,7 +44,10 @@ public final class Solver {
     private var requestedEarlyExit = false
 
     /// Builds the solver and its nets. `registry` provides the layer types.
-    public init(parameter: Caffe_SolverParameter, solverFile: String? = nil, registry: LayerRegistry) throws {
+    /// `trainOptimizations` are the train net's (`NetOptimizations.none` runs every layer as Caffe
+    /// lays it out: the benchmark's baseline); test nets always use `.outputsOnly`.
+    public init(parameter: Caffe_SolverParameter, solverFile: String? = nil, registry: LayerRegistry,
+                trainOptimizations: NetOptimizations = .all) throws {
         self.parameter = parameter
         self.solverFile = solverFile
         guard parameter.averageLoss >= 1 else {
@@ -70,7 +73,7 @@ public final class Solver {
         // random_seed < 0 (the default) means "any": Caffe seeds from entropy.
         let seed = parameter.randomSeed >= 0 ? UInt64(parameter.randomSeed) : UInt64.random(in: 0...UInt64.max)
         let train = try SolverNets.trainNetParameter(parameter, solverFile: solverFile)
-        net = try Self.build(train.net, source: train.source, registry: registry, seed: seed)
+        net = try Self.build(train.net, source: train.source, registry: registry, seed: seed, optimizations: trainOptimizations)
         testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, test in
             // Test nets are read through their outputs only: their other blobs may share memory.
             try Self.build(test.net, source: test.source, registry: registry, seed: seed &+ UInt64(i + 1), optimizations: .outputsOnly)
