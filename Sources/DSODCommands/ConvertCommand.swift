@@ -9,10 +9,10 @@ struct ConvertCommand: ParsableCommand {
         commandName: "convert",
         abstract: "Convert a Caffe file between text and binary, upgrading legacy nets.",
         discussion: """
-            The format of each side follows its extension: .caffemodel, .solverstate, .binaryproto
-            are binary protobuf; anything else (.prototxt, .txt) is text. Legacy nets (V1
-            'layers', input fields, BatchNorm params) and solvers (solver_type) are upgraded as
-            Caffe's upgrade tools do, unless --no-upgrade is given. The output is written
+            The format of each side follows its extension: .caffemodel, .solverstate, .binaryproto \
+            are binary protobuf; anything else (.prototxt, .txt) is text. Legacy nets (V1 \
+            'layers', input fields, BatchNorm params) and solvers (solver_type) are upgraded as \
+            Caffe's upgrade tools do, unless --no-upgrade is given. The output is written \
             atomically: an error never leaves a partial file.
 
             Examples:
@@ -21,8 +21,8 @@ struct ConvertCommand: ParsableCommand {
               dsod convert mean.binaryproto mean.prototxt
               dsod convert W.caffemodel W.prototxt --model deploy.prototxt
 
-            A weights file whose stored blobs do not hold as many values as their shapes say
-            is refused. With --model, the weights must also load into that net (blob counts and
+            A weights file whose stored blobs do not hold as many values as their shapes say \
+            is refused. With --model, the weights must also load into that net (blob counts and \
             shapes); net layers the file has no weights for are listed as a warning.
             """)
 

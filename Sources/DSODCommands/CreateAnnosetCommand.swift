@@ -8,11 +8,14 @@ struct CreateAnnosetCommand: ParsableCommand {
         commandName: "create-annoset",
         abstract: "Create an AnnotatedDatum LMDB from images and VOC XML (or JSON/txt) annotations.",
         discussion: """
-            Same options and output as SSD's create_annoset.py/convert_annoset: keys %08d_<image path>,
+            Same options and output as SSD's create_annoset.py/convert_annoset: keys %08d_<image path>, \
             JPEG files stored verbatim when --encode-type matches, boxes normalized by the XML <size>.
+
             Example (data/VOC0712/create_data.sh):
-              dsod create-annoset --anno-type detection --label-map-file labelmap_voc.prototxt \\
-                --check-label --encode-type jpg --encoded --redo VOCdevkit/ test.txt VOC0712_test_lmdb
+              dsod create-annoset --anno-type detection \\
+                --label-map-file labelmap_voc.prototxt --check-label \\
+                --encode-type jpg --encoded --redo \\
+                VOCdevkit/ test.txt VOC0712_test_lmdb
             """)
 
     @Argument(help: "Root folder the list file's paths are relative to.") var root: String

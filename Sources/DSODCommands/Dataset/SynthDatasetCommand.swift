@@ -9,9 +9,9 @@ struct SynthDatasetCommand: ParsableCommand {
         commandName: "synth-dataset",
         abstract: "Write a small synthetic VOC-style detection dataset (shapes on textures).",
         discussion: """
-            Writes JPEGImages/, Annotations/ (VOC XML), ImageSets/Main/{trainval,test}.txt, the list
-            files create-annoset reads (trainval.txt, test.txt), test_name_size.txt and
-            labelmap.prototxt. Five classes (disc, square, triangle, cross, ring), 1-5 objects per
+            Writes JPEGImages/, Annotations/ (VOC XML), ImageSets/Main/{trainval,test}.txt, the list \
+            files create-annoset reads (trainval.txt, test.txt), test_name_size.txt and \
+            labelmap.prototxt. Five classes (disc, square, triangle, cross, ring), 1-5 objects per \
             image of 240-360 pixels a side; the same seed gives the same dataset.
 
             Example:

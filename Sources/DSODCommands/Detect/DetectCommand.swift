@@ -11,15 +11,17 @@ struct DetectCommand: ParsableCommand {
         commandName: "detect",
         abstract: "Detect objects in images and draw them (DSOD's demo).",
         discussion: """
-            Each image is prepared as DSOD's demo does: resized to the net's input size, BGR,
-            the mean pixel (104, 117, 123) subtracted. Detections with a score at or above the
-            threshold are printed (image, label, name, score, xmin, ymin, xmax, ymax in pixels),
-            and with --out drawn on the image, written as <out>/<image>_detections.png.
+            Each image is prepared as DSOD's demo does: resized to the net's input size, BGR, \
+            the mean pixel (104, 117, 123) subtracted. Detections with a score at or above the \
+            threshold are printed (image, label, name, score, xmin, ymin, xmax, ymax in pixels), \
+            and with --out drawn on the image, written as <out>/<image>_detections.png. \
             DetectionOutput's save_output_param (VOC result files) is ignored here.
 
             Examples:
-              dsod detect --model deploy.prototxt --weights DSOD300_VOC0712.caffemodel --labelmap labelmap_voc.prototxt cat.jpg
-              dsod detect --model deploy.prototxt --weights W.caffemodel --labelmap L.prototxt --out shown/ --json *.jpg
+              dsod detect --model deploy.prototxt --weights DSOD300_VOC0712.caffemodel \\
+                --labelmap labelmap_voc.prototxt cat.jpg
+              dsod detect --model deploy.prototxt --weights W.caffemodel \\
+                --labelmap L.prototxt --out shown/ --json *.jpg
             """)
 
     @Option(help: "The deploy net (its last layer a DetectionOutput).")

@@ -10,21 +10,21 @@ public struct DsodgenCommand: ParsableCommand {
         commandName: "dsodgen",
         abstract: "Write the DSOD300, GRP_DSOD320 and DSOD512 nets and solvers exactly as DSOD's scripts do, and DSOD_tiny for the CPU demo.",
         discussion: """
-            MODEL and --dataset pick the script: DSOD300 → DSOD300_pascal.py
-            (voc0712), DSOD300_pascal++.py (voc0712plus), DSOD300_coco.py (coco);
-            GRP_DSOD320 → GRP_DSOD320_pascal.py. --score picks the score script
-            (score_DSOD300_pascal.py, score_GRP_DSOD320_pascal.py). DSOD512 has no
-            script: it takes DSOD300_pascal.py's settings with SSD512's priors.
+            MODEL and --dataset pick the script: DSOD300 → DSOD300_pascal.py \
+            (voc0712), DSOD300_pascal++.py (voc0712plus), DSOD300_coco.py (coco); \
+            GRP_DSOD320 → GRP_DSOD320_pascal.py. --score picks the score script \
+            (score_DSOD300_pascal.py, score_GRP_DSOD320_pascal.py). DSOD512 has no \
+            script: it takes DSOD300_pascal.py's settings with SSD512's priors. \
             Layer names match the released .caffemodel files. See docs/dsodgen.md.
 
-            DSOD_tiny (160x160, 0.3 M parameters) is a small DSOD for training on a
-            CPU; its default dataset, synth, is `dsod synth-dataset`'s shapes with
-            paths inside the demo folder, a short CPU schedule and a flat --out-dir
-            layout (train/test/deploy/solver.prototxt in DIR, snapshots in
+            DSOD_tiny (160x160, 0.3 M parameters) is a small DSOD for training on a \
+            CPU; its default dataset, synth, is `dsod synth-dataset`'s shapes with \
+            paths inside the demo folder, a short CPU schedule and a flat --out-dir \
+            layout (train/test/deploy/solver.prototxt in DIR, snapshots in \
             DIR/snapshots). See docs/models.md.
 
-            Paths default to the scripts' own (label map, name-size file, solver
-            net paths, snapshot prefix, results under $HOME); the LMDBs default to
+            Paths default to the scripts' own (label map, name-size file, solver \
+            net paths, snapshot prefix, results under $HOME); the LMDBs default to \
             SSD's examples/<dataset>/ folders.
 
             Examples:

@@ -8,20 +8,20 @@ struct InspectCommand: ParsableCommand {
         commandName: "inspect",
         abstract: "Summarise a net, weights, solver, mean or label-map file.",
         discussion: """
-            For a net or weights file: the layers by type, the shape of every parameter blob and
-            the number of learnable parameters (and with BatchNorm statistics). A prototxt without
+            For a net or weights file: the layers by type, the shape of every parameter blob and \
+            the number of learnable parameters (and with BatchNorm statistics). A prototxt without \
             weights gets its parameter shapes from building the net.
 
             Examples:
               dsod inspect deploy.prototxt
               dsod inspect --blobs DSOD300_VOC0712.caffemodel
               dsod inspect mean.binaryproto
-              dsod inspect W.caffemodel --model deploy.prototxt   # do the weights fit this net?
+              dsod inspect W.caffemodel --model deploy.prototxt   # do the weights fit?
 
-            Stored blobs must hold as many values as their shape says. With --model, the
-            weights are loaded into that net as `caffe test -model M -weights W` would: a
-            layer whose blob count or shapes differ is an error, and net layers with parameters
-            that the file has no weights for are listed as a warning (Caffe keeps their fillers
+            Stored blobs must hold as many values as their shape says. With --model, the \
+            weights are loaded into that net as `caffe test -model M -weights W` would: a \
+            layer whose blob count or shapes differ is an error, and net layers with parameters \
+            that the file has no weights for are listed as a warning (Caffe keeps their fillers \
             without a word).
             """)
 

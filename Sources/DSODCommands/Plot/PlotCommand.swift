@@ -8,7 +8,7 @@ struct PlotCommand: ParsableCommand {
         commandName: "plot",
         abstract: "Plot the loss and test outputs (mAP) of a training log.",
         discussion: """
-            Reads a log written by `dsod train` (or by Caffe) and draws the smoothed training loss
+            Reads a log written by `dsod train` (or by Caffe) and draws the smoothed training loss \
             and every test net output (detection_eval is the mAP) against iterations, as a PNG.
             --csv also writes LOG.train.csv and LOG.test.csv as Caffe's parse_log.py does.
 

@@ -12,15 +12,17 @@ struct ScoreCommand: ParsableCommand {
         commandName: "score",
         abstract: "Score a detector: mAP and per-class AP, as DSOD's score scripts.",
         discussion: """
-            With --solver, runs a scoring solver as DSOD's score_*.py scripts write it (max_iter: 0):
-            like `caffe train`, it first runs one TRAIN-phase forward when `display` is set, which
-            updates the BatchNorm statistics the test then uses; the published mAPs include this.
-            With --model, runs the test net alone for --iterations batches (no such forward).
+            With --solver, runs a scoring solver as DSOD's score_*.py scripts write it (max_iter: 0): \
+            like `caffe train`, it first runs one TRAIN-phase forward when `display` is set, which \
+            updates the BatchNorm statistics the test then uses; the published mAPs include this. \
+            With --model, runs the test net alone for --iterations batches (no such forward). \
             DetectionOutput writes VOC result files when the net asks for them.
 
             Examples:
-              dsod score --solver jobs/score_DSOD300/solver.prototxt --weights DSOD300_VOC0712.caffemodel
-              dsod score --model test.prototxt --weights W.caffemodel --iterations 619 --ap-version 11point
+              dsod score --solver jobs/score_DSOD300/solver.prototxt \\
+                --weights DSOD300_VOC0712.caffemodel
+              dsod score --model test.prototxt --weights W.caffemodel --iterations 619 \\
+                --ap-version 11point
               dsod score --model test.prototxt --weights W.caffemodel --iterations 50 --json
             """)
 

@@ -11,13 +11,13 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train a net with a Caffe solver (like `caffe train`).",
         discussion: """
-            Logs in Caffe's words and glog's format on standard error, so Caffe's parse_log.py and
-            `dsod plot` read the log; a progress bar shows images/s and the ETA when standard error
-            is a terminal. Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues.
-            Paths in the solver (net, snapshot_prefix) are relative to the working directory, as in
-            Caffe. Snapshots are written atomically (temporary file, fsync, rename): a run killed
-            at any moment leaves complete snapshots only, and --snapshot resumes from the newest.
-            A loss that turns NaN or infinite stops training, naming the first layer whose output
+            Logs in Caffe's words and glog's format on standard error, so Caffe's parse_log.py and \
+            `dsod plot` read the log; a progress bar shows images/s and the ETA when standard error \
+            is a terminal. Ctrl-C (SIGINT) snapshots and stops; SIGHUP snapshots and continues. \
+            Paths in the solver (net, snapshot_prefix) are relative to the working directory, as in \
+            Caffe. Snapshots are written atomically (temporary file, fsync, rename): a run killed \
+            at any moment leaves complete snapshots only, and --snapshot resumes from the newest. \
+            A loss that turns NaN or infinite stops training, naming the first layer whose output \
             went bad and the iteration; --debug-info logs each layer's values to find out why.
 
             Examples:
