@@ -16,7 +16,8 @@ struct ConvertCommand: ParsableCommand {
             atomically: an error never leaves a partial file.
 
             Examples:
-              dsod convert VGG_ILSVRC_16_layers_fc_reduced_deploy.prototxt upgraded.prototxt
+              dsod convert VGG_ILSVRC_16_layers_fc_reduced_deploy.prototxt \\
+                upgraded.prototxt
               dsod convert DSOD300_VOC0712.caffemodel DSOD300_VOC0712.weights.prototxt
               dsod convert mean.binaryproto mean.prototxt
               dsod convert W.caffemodel W.prototxt --model deploy.prototxt

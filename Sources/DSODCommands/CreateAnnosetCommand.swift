@@ -98,7 +98,15 @@ struct CreateAnnosetCommand: ParsableCommand {
 struct GetImageSizeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "get-image-size",
-        abstract: "Write `name height width` for every image of a list file (SSD's get_image_size).")
+        abstract: "Write `name height width` for every image of a list file (SSD's get_image_size).",
+        discussion: """
+            The name-size file DetectionOutput's save_output_param and the score scripts read: \
+            one line per image of the list, its file name without folder and extension, then \
+            its height and width in pixels.
+
+            Example (data/VOC0712/create_data.sh):
+              dsod get-image-size $HOME/data/VOCdevkit/ test.txt test_name_size.txt
+            """)
 
     @Argument(help: "Root folder the list file's paths are relative to.") var root: String
     @Argument(help: "List file (image path first on each line).") var listFile: String
@@ -118,7 +126,16 @@ struct GetImageSizeCommand: ParsableCommand {
 struct CreateLabelmapCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "create-labelmap",
-        abstract: "Create a LabelMap prototxt from class names (one per line: name [label] [display_name]).")
+        abstract: "Create a LabelMap prototxt from class names (one per line: name [label] [display_name]).",
+        discussion: """
+            Every line has the same number of fields. With names alone, classes are numbered in \
+            file order after the background class none_of_the_above (label 0), or from 0 with \
+            --no-background.
+
+            Examples:
+              dsod create-labelmap classes.txt -o labelmap.prototxt
+              dsod create-labelmap --no-background classes.txt
+            """)
 
     @Argument(help: "File with one class per line.") var namesFile: String
     @Option(name: .shortAndLong, help: "Output prototxt (default: standard output).") var output: String?

@@ -13,7 +13,8 @@ public struct DsodCommand: ParsableCommand {
               dsod inspect deploy.prototxt
               dsod convert weights.caffemodel weights.prototxt
               dsod inspect --blobs weights.caffemodel
-              dsod forward --model deploy.prototxt --weights W.caffemodel --input data=data.npy --out blobs/
+              dsod forward --model deploy.prototxt --weights W.caffemodel \\
+                --input data=data.npy --out blobs/
               dsod time --model train.prototxt --iterations 10
             """,
         subcommands: DsodCommand.subcommandList

@@ -17,7 +17,8 @@ struct ForwardCommand: ParsableCommand {
             --blobs or --all the net's outputs (blobs no layer reads) are written.
 
             Examples:
-              dsod forward --model deploy.prototxt --weights DSOD300.caffemodel --input data=data.npy --blobs mbox_loc,mbox_conf --out blobs/
+              dsod forward --model deploy.prototxt --weights DSOD300.caffemodel \\
+                --input data=data.npy --blobs mbox_loc,mbox_conf --out blobs/
               dsod forward --model train.prototxt --phase TRAIN --all --out all_blobs/
             """)
 

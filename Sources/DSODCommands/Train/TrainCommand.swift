@@ -23,7 +23,8 @@ struct TrainCommand: ParsableCommand {
             Examples:
               dsod train --solver jobs/DSOD300_VOC0712/solver.prototxt
               dsod train --solver solver.prototxt --weights init.caffemodel
-              dsod train --solver solver.prototxt --snapshot snapshots/DSOD300_iter_1000.solverstate
+              dsod train --solver solver.prototxt \\
+                --snapshot snapshots/DSOD300_iter_1000.solverstate
             """)
 
     @Option(help: "The solver prototxt.")
