@@ -14,6 +14,11 @@ let usage = """
       --baseline   add DSOD300 deploy b1 and train b8 with every NetOptimizations lever off
                    (Caffe's blob layout: the before of the memory and folding work)
       --only S     run only the cases whose key contains S (e.g. deploy-b1)
+
+    examples (from the repository root; `make bench` builds it and passes BENCH_FLAGS):
+      make bench
+      make bench BENCH_FLAGS="--profile --baseline"
+      .build/release/dsod-bench --quick --only DSOD300-deploy-b1
     """
 
 let arguments = CommandLine.arguments
