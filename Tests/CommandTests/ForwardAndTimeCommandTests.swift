@@ -37,6 +37,27 @@ final class ForwardAndTimeCommandTests: XCTestCase {
         XCTAssertEqual(loss, caffeLoss, accuracy: 1e-3)
     }
 
+    /// Asked for intermediate blobs, `dsod forward` runs every layer as Caffe: the BatchNorm tops
+    /// that recomputation (TRAIN) or folding (TEST) would leave uncomputed hold Caffe's values.
+    func testForwardWritesBlobsThatOptimizationsWouldSkip() throws {
+        let names = ["bn1", "bn1b", "bn2", "bnt", "conv2b"]
+        let command = try ForwardCommand.parse([
+            "--model", block.appendingPathComponent("net.prototxt").path,
+            "--weights", block.appendingPathComponent("weights.caffemodel").path,
+            "--phase", "TRAIN",
+            "--input", "data=" + block.appendingPathComponent("bottom/data.npy").path,
+            "--input", "target=" + block.appendingPathComponent("bottom/target.npy").path,
+            "--blobs", names.joined(separator: ","), "--out", folder,
+        ])
+        XCTAssertEqual(try command.forward(log: { _ in }).written.map(\.blob), names)
+        for name in names {
+            let ours = try NumpyArray.read(folder + "/\(name).npy")
+            let caffe = try NumpyArray.read(block.appendingPathComponent("top/\(name).npy").path)
+            XCTAssertEqual(ours.shape, caffe.shape, name)
+            XCTAssertNil(toleranceViolation(ours: ours.values, caffe: caffe.values, atol: 8.5e-5, rtol: 1e-5), name)
+        }
+    }
+
     func testForwardAllAndDefaultOutputs() throws {
         let model = block.appendingPathComponent("net.prototxt").path
         let outputs = try ForwardCommand.parse(["--model", model, "--out", folder]).forward(log: { _ in }).written

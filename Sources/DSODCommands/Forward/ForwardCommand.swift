@@ -14,7 +14,9 @@ struct ForwardCommand: ParsableCommand {
             each --input array into the blob of that name (reshaping the blob to the array's \
             shape), runs --iterations forward passes and writes the requested blobs of the last \
             pass to <out>/<blob>.npy (float32; a '/' in a blob name becomes '__'). Without \
-            --blobs or --all the net's outputs (blobs no layer reads) are written.
+            --blobs or --all the net's outputs (blobs no layer reads) are written, and BatchNorm, \
+            Scale and ReLU are folded into the convolutions as in `dsod detect`; with them every \
+            layer runs as in Caffe, so every written blob holds Caffe's values.
 
             Examples:
               dsod forward --model deploy.prototxt --weights DSOD300.caffemodel \\
@@ -81,7 +83,12 @@ struct ForwardCommand: ParsableCommand {
 
     /// The command's work: returns the files written and the loss of the last pass.
     func forward(log: (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) throws -> (written: [Written], loss: Float) {
-        let net = try Net(path: model, phase: Self.parsePhase(phase) ?? .test, registry: .standard, seed: seed)
+        // Folding and recomputation keep a net's outputs but skip the tops they fold away
+        // (BatchNorm, Scale and ReLU outputs): when intermediate blobs are asked for, every layer
+        // runs as in Caffe so that each written blob holds Caffe's values.
+        let optimizations: NetOptimizations = (all || blobs != nil) ? .none : .all
+        let net = try Net(path: model, phase: Self.parsePhase(phase) ?? .test, registry: .standard, seed: seed,
+                          optimizations: optimizations)
         if let weights {
             let report = try net.loadWeights(from: weights)
             if !report.layersWithoutWeights.isEmpty {
