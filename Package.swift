@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "LayersTests", dependencies: ["Layers", "Runtime", "CaffeProto", "TestSupport"]),
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Runtime", "TestSupport"]),
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "Runtime", "TestSupport"]),
-        .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "CaffeProto", "TestSupport"]),
+        .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "Kernels", "CaffeProto", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "CaffeProto", "TestSupport"]),
         .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "DataPipeline", "Layers", "Runtime", "TestSupport"]),
     ]

@@ -73,7 +73,10 @@ public final class Solver {
         // random_seed < 0 (the default) means "any": Caffe seeds from entropy.
         let seed = parameter.randomSeed >= 0 ? UInt64(parameter.randomSeed) : UInt64.random(in: 0...UInt64.max)
         let train = try SolverNets.trainNetParameter(parameter, solverFile: solverFile)
-        net = try Self.build(train.net, source: train.source, registry: registry, seed: seed, optimizations: trainOptimizations)
+        // debug_info reports every top of every layer: recomputed BatchNorm chains would leave
+        // theirs empty, so such a net runs every layer as Caffe does.
+        net = try Self.build(train.net, source: train.source, registry: registry, seed: seed,
+                             optimizations: parameter.debugInfo ? .none : trainOptimizations)
         testNets = try SolverNets.testNetParameters(parameter, solverFile: solverFile).enumerated().map { i, test in
             // Test nets are read through their outputs only: their other blobs may share memory.
             try Self.build(test.net, source: test.source, registry: registry, seed: seed &+ UInt64(i + 1), optimizations: .outputsOnly)

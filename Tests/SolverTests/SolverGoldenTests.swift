@@ -3,6 +3,7 @@ import Foundation
 import CaffeProto
 import Layers
 import Runtime
+import Kernels
 @testable import Solver
 import TestSupport
 
@@ -175,5 +176,22 @@ final class SolverGoldenTests: XCTestCase {
         XCTAssertThrowsError(try Solver(parameter: none, solverFile: "s.prototxt", registry: .standard)) {
             XCTAssertTrue("\($0)".contains("names no train net"), "\($0)")
         }
+    }
+}
+
+/// `debug_info` reports every layer's tops, so a train net with it runs every layer (no
+/// BatchNorm chain recomputed by a convolution, whose tops would stay empty); without it the
+/// chains of golden/layers/net_dense_block are recomputed where the packed kernels run.
+final class SolverDebugInfoNetTests: XCTestCase {
+    func testDebugInfoTurnsRecomputationOff() throws {
+        var parameter = Caffe_SolverParameter()
+        parameter.netParam = try CaffeFiles.readNet(TestPaths.golden("layers/net_dense_block/net.prototxt").path)
+        parameter.lrPolicy = "fixed"
+        parameter.baseLr = 0.01
+        let optimized = try Solver(parameter: parameter, registry: .standard)
+        XCTAssertEqual(optimized.net.layerIsFolded.contains(true), PackedGemm.isAvailable)
+        parameter.debugInfo = true
+        let debugging = try Solver(parameter: parameter, registry: .standard)
+        XCTAssertFalse(debugging.net.layerIsFolded.contains(true))
     }
 }

@@ -71,8 +71,8 @@ struct TrainCommand: ParsableCommand {
         if let snapshot, !FileManager.default.fileExists(atPath: snapshot) {
             throw SolverError(file: snapshot, "no such solver state (--snapshot)")
         }
+        if debugInfo { parameter.debugInfo = true }
         let solver = try Solver(parameter: parameter, solverFile: solverPath, registry: .standard)
-        if debugInfo { solver.debugInfo = true }
         let progress = ProgressBar(total: Int(parameter.maxIter), label: "train", enabled: (showProgress ?? echo) && isatty(STDERR_FILENO) != 0,
                                    plainSteps: !echo && showProgress == true)
         solver.log = { line in
