@@ -163,6 +163,20 @@ void ck_channel_transform(const float *x, float *dst, ptrdiff_t n, int normalize
     }
 }
 
+/* One element of the chain's backward (scalar path): the normalized input xh, the gradient g
+ * after the ReLU (slope where the recomputed output is not positive) and d = g * scale, the
+ * gradient reaching the normalized value. Same operation order as the layers. */
+static inline float chain_gradient1(float x, float dy, float mean, float std, float scale, float shift, int relu,
+                                    float slope, float *xh_out, float *g_out) {
+    float xh = (x - mean) / std;
+    float y = xh * scale;
+    y = y + shift;
+    float g = (relu && !(y > 0)) ? dy * slope : dy;
+    *xh_out = xh;
+    *g_out = g;
+    return g * scale;
+}
+
 void ck_chain_backward_sums(const float *x, const float *dy, ptrdiff_t n, float mean, float std, float scale, float shift,
                             int relu, float slope, double sums[4]) {
 #if defined(__x86_64__)
@@ -172,11 +186,8 @@ void ck_chain_backward_sums(const float *x, const float *dy, ptrdiff_t n, float 
     }
 #endif
     for (ptrdiff_t i = 0; i < n; i++) {
-        float xh = (x[i] - mean) / std;
-        float y = xh * scale;
-        y = y + shift;
-        float g = (relu && !(y > 0)) ? dy[i] * slope : dy[i];
-        float d = g * scale;
+        float xh, g;
+        float d = chain_gradient1(x[i], dy[i], mean, std, scale, shift, relu, slope, &xh, &g);
         sums[0] += g;
         sums[1] += (double)g * xh;
         sums[2] += d;
@@ -193,11 +204,8 @@ void ck_chain_backward_apply(const float *x, const float *dy, float *dx, ptrdiff
     }
 #endif
     for (ptrdiff_t i = 0; i < n; i++) {
-        float xh = (x[i] - mean) / std;
-        float y = xh * scale;
-        y = y + shift;
-        float g = (relu && !(y > 0)) ? dy[i] * slope : dy[i];
-        float d = g * scale;
+        float xh, g;
+        float d = chain_gradient1(x[i], dy[i], mean, std, scale, shift, relu, slope, &xh, &g);
         float t = mean_dxh * xh;
         dx[i] = ((d - mean_d) - t) / std;
     }

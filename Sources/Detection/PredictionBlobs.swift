@@ -115,20 +115,9 @@ public enum DetectionRows {
     /// Throws on a background-labelled box ("Found background label in the dataset.").
     public static func groundTruthForTraining(_ rows: UnsafeBufferPointer<Float>, backgroundLabelId: Int,
                                               useDifficult: Bool) throws -> [Int: [NormalizedBox]] {
-        guard rows.count % 8 == 0 else { throw DetectionError("label blob holds \(rows.count) values, expected 8 per row") }
         var result: [Int: [NormalizedBox]] = [:]
-        for r in 0..<(rows.count / 8) {
-            let s = r * 8
-            let item = try caffeInt(rows[s], "label row \(r) item id")
-            if item == -1 { continue }
-            let label = try caffeInt(rows[s + 1], "label row \(r) label")
-            guard label != backgroundLabelId else {
-                throw DetectionError("Found background label in the dataset (label row \(r) has label \(label) = background_label_id)")
-            }
-            let difficult = rows[s + 7] != 0
-            if !useDifficult && difficult { continue }
-            let box = NormalizedBox(xmin: rows[s + 3], ymin: rows[s + 4], xmax: rows[s + 5], ymax: rows[s + 6],
-                                    label: label, difficult: difficult).withComputedSize
+        for (item, box) in try groundTruthRows(rows, backgroundLabelId: backgroundLabelId, useDifficult: useDifficult,
+                                               stopAtFirstPadding: false) {
             result[item, default: []].append(box)
         }
         return result
@@ -139,12 +128,27 @@ public enum DetectionRows {
     /// are ignored. Throws on a background-labelled box.
     public static func groundTruthForEvaluation(_ rows: UnsafeBufferPointer<Float>, backgroundLabelId: Int,
                                                 useDifficult: Bool) throws -> [Int: [Int: [NormalizedBox]]] {
-        guard rows.count % 8 == 0 else { throw DetectionError("label blob holds \(rows.count) values, expected 8 per row") }
         var result: [Int: [Int: [NormalizedBox]]] = [:]
+        for (item, box) in try groundTruthRows(rows, backgroundLabelId: backgroundLabelId, useDifficult: useDifficult,
+                                               stopAtFirstPadding: true) {
+            result[item, default: [:]][box.label, default: []].append(box)
+        }
+        return result
+    }
+
+    /// The ground-truth rows both `GetGroundTruth` versions read, in row order: a row with item
+    /// -1 is skipped, or ends the reading with `stopAtFirstPadding`; difficult boxes are dropped
+    /// unless `useDifficult`; sizes are stored.
+    private static func groundTruthRows(_ rows: UnsafeBufferPointer<Float>, backgroundLabelId: Int, useDifficult: Bool,
+                                        stopAtFirstPadding: Bool) throws -> [(item: Int, box: NormalizedBox)] {
+        guard rows.count % 8 == 0 else { throw DetectionError("label blob holds \(rows.count) values, expected 8 per row") }
+        var result: [(item: Int, box: NormalizedBox)] = []
         for r in 0..<(rows.count / 8) {
             let s = r * 8
             let item = try caffeInt(rows[s], "label row \(r) item id")
-            if item == -1 { break }
+            if item == -1 {
+                if stopAtFirstPadding { break } else { continue }
+            }
             let label = try caffeInt(rows[s + 1], "label row \(r) label")
             guard label != backgroundLabelId else {
                 throw DetectionError("Found background label in the dataset (label row \(r) has label \(label) = background_label_id)")
@@ -153,7 +157,7 @@ public enum DetectionRows {
             if !useDifficult && difficult { continue }
             let box = NormalizedBox(xmin: rows[s + 3], ymin: rows[s + 4], xmax: rows[s + 5], ymax: rows[s + 6],
                                     label: label, difficult: difficult).withComputedSize
-            result[item, default: [:]][label, default: []].append(box)
+            result.append((item, box))
         }
         return result
     }

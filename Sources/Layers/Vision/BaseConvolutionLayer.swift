@@ -208,19 +208,24 @@ class BaseConvolutionLayer: Layer {
 
     /// output = W · im2col(input), per group (Caffe's `forward_cpu_gemm`).
     func forwardGemm(_ input: UnsafePointer<Float>, _ weights: UnsafePointer<Float>, _ output: UnsafeMutablePointer<Float>) {
-        let run: (UnsafePointer<Float>) -> Void = { col in
+        withColumns(of: input) { col in
             for g in 0..<self.group {
                 BLAS.gemm(.none, .none, m: self.convOutChannels / self.group, n: self.convOutSpatialDim, k: self.kernelDim,
                           alpha: 1, a: weights + g * self.weightOffset, b: col + g * self.colOffset,
                           beta: 0, c: output + g * self.outputOffset)
             }
         }
+    }
+
+    /// Calls `body` with im2col(input), or with the input itself for a 1x1 convolution (whose
+    /// column matrix is the input, as Caffe's `is_1x1_` shortcut).
+    private func withColumns(of input: UnsafePointer<Float>, _ body: (UnsafePointer<Float>) -> Void) {
         if is1x1 {
-            run(input)
+            body(input)
         } else {
             WorkspacePool.shared.withBuffer(columnCount) { col in
                 Im2col.im2col(geometry, image: input, columns: col)
-                run(UnsafePointer(col))
+                body(UnsafePointer(col))
             }
         }
     }
@@ -246,19 +251,11 @@ class BaseConvolutionLayer: Layer {
 
     /// weightDiff += outputDiff · im2col(input)ᵀ (Caffe's `weight_cpu_gemm`).
     func weightGemm(_ input: UnsafePointer<Float>, _ outputDiff: UnsafePointer<Float>, _ weightDiff: UnsafeMutablePointer<Float>) {
-        let run: (UnsafePointer<Float>) -> Void = { col in
+        withColumns(of: input) { col in
             for g in 0..<self.group {
                 BLAS.gemm(.none, .transpose, m: self.convOutChannels / self.group, n: self.kernelDim, k: self.convOutSpatialDim,
                           alpha: 1, a: outputDiff + g * self.outputOffset, b: col + g * self.colOffset,
                           beta: 1, c: weightDiff + g * self.weightOffset)
-            }
-        }
-        if is1x1 {
-            run(input)
-        } else {
-            WorkspacePool.shared.withBuffer(columnCount) { col in
-                Im2col.im2col(geometry, image: input, columns: col)
-                run(UnsafePointer(col))
             }
         }
     }
