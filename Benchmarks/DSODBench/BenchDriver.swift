@@ -68,7 +68,7 @@ struct BenchDriver {
             rows.append(row)
         }
         print("")
-        print(BenchReport.machineLine())
+        print(BenchReport.machineLine() + "\n")
         print(BenchReport.table(rows))
         if options.profile {
             for benchCase in [BenchCase(model: "DSOD300", pass: .deploy, batch: 1, threads: selected.first?.threads ?? 2, warmup: 1, iterations: 3),
