@@ -61,6 +61,6 @@ let package = Package(
         .testTarget(name: "DataPipelineTests", dependencies: ["DataPipeline", "CaffeProto", "Runtime", "TestSupport"]),
         .testTarget(name: "SolverTests", dependencies: ["Solver", "Layers", "Runtime", "Kernels", "CaffeProto", "TestSupport"]),
         .testTarget(name: "ModelZooTests", dependencies: ["ModelZoo", "CaffeProto", "TestSupport"]),
-        .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "DataPipeline", "Layers", "Runtime", "TestSupport"]),
+        .testTarget(name: "CommandTests", dependencies: ["DSODCommands", "CaffeProto", "DataPipeline", "Layers", "Runtime", "Kernels", "TestSupport"]),
     ]
 )
