@@ -9,8 +9,9 @@ public enum Layers {
         ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
         // Activation
         ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
+        AbsValLayer.self, BNLLLayer.self, ELULayer.self, ExpLayer.self, LogLayer.self, ThresholdLayer.self,
         // Normalization
-        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self,
+        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self, LRNLayer.self,
         // Structure
         InputLayer.self, SplitLayer.self, ConcatLayer.self, SliceLayer.self, ReshapeLayer.self, FlattenLayer.self,
         PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
