@@ -1,0 +1,63 @@
+import CaffeProto
+@testable import Layers
+import Runtime
+import XCTest
+
+/// Finite-difference gradient checks of the Caffe layer types beyond DSOD's (Caffe's step 1e-2
+/// and threshold 1e-3 unless noted, as in their test_*_layer.cpp).
+final class MoreLayersGradientCheckTests: XCTestCase {
+    private let random = RandomSource(seed: 20261125)
+
+    private func randomBlob(_ shape: [Int], low: Float = -1, high: Float = 1) throws -> Blob {
+        let blob = try Blob(shape: shape)
+        for i in 0..<blob.count { blob.data[i] = random.uniform(low, high) }
+        return blob
+    }
+
+    /// Values of magnitude 0.1...1 with random signs (away from the kink at 0).
+    private func awayFromZero(_ shape: [Int]) throws -> Blob {
+        let blob = try Blob(shape: shape)
+        for i in 0..<blob.count { blob.data[i] = random.uniform(0.1, 1) * (random.bernoulli(0.5) ? 1 : -1) }
+        return blob
+    }
+
+    private func check(_ text: String, bottoms: [Blob], tops: Int = 1, checkBottoms: [Int]? = nil,
+                       checker: GradientChecker = GradientChecker(),
+                       file: StaticString = #filePath, line: UInt = #line) throws {
+        let layer = try SingleLayer.make(text, random: random)
+        let top = try (0..<tops).map { _ in try Blob() }
+        try layer.setUp(bottom: bottoms, top: top)
+        let failures = try checker.check(layer, bottom: bottoms, top: top, bottomsToCheck: checkBottoms ?? Array(bottoms.indices), random: random)
+        for failure in failures {
+            XCTFail("\(failure) (bottoms \(bottoms.map(\.shape)))", file: file, line: line)
+        }
+    }
+
+    func testLRNAcrossChannels() throws {
+        // test_lrn_layer.cpp: step 1e-2, threshold 1e-2.
+        let checker = GradientChecker(step: 1e-2, threshold: 1e-2)
+        for (shape, size) in [([2, 7, 3, 3], 5), ([1, 3, 2, 4], 3), ([2, 2, 3, 2], 5), ([1, 4, 2, 2], 1)] {
+            try check("name: \"n\" type: \"LRN\" lrn_param { local_size: \(size) alpha: 1.5 beta: 0.75 k: 2 }",
+                      bottoms: [randomBlob(shape, low: -2, high: 2)], checker: checker)
+        }
+    }
+
+    func testLRNWithinChannel() throws {
+        let checker = GradientChecker(step: 1e-2, threshold: 1e-2)
+        for (shape, size) in [([2, 2, 5, 4], 3), ([1, 3, 6, 6], 5), ([1, 1, 2, 3], 5)] {
+            try check("name: \"n\" type: \"LRN\" lrn_param { norm_region: WITHIN_CHANNEL local_size: \(size) alpha: 2 beta: 0.75 }",
+                      bottoms: [randomBlob(shape, low: -2, high: 2)], checker: checker)
+        }
+    }
+
+    func testNeurons() throws {
+        let shape = [2, 3, 4, 5]
+        try check("name: \"a\" type: \"AbsVal\"", bottoms: [awayFromZero(shape)], checker: GradientChecker(kink: 0, kinkRange: 0.02))
+        try check("name: \"b\" type: \"BNLL\"", bottoms: [randomBlob(shape, low: -3, high: 3)])
+        try check("name: \"e\" type: \"ELU\" elu_param { alpha: 0.5 }", bottoms: [awayFromZero(shape)], checker: GradientChecker(kink: 0, kinkRange: 0.02))
+        try check("name: \"e\" type: \"Exp\"", bottoms: [randomBlob(shape)])
+        try check("name: \"e\" type: \"Exp\" exp_param { base: 2 scale: 0.5 shift: 1 }", bottoms: [randomBlob(shape)])
+        try check("name: \"l\" type: \"Log\"", bottoms: [randomBlob(shape, low: 0.5, high: 2)])
+        try check("name: \"l\" type: \"Log\" log_param { base: 2 scale: 0.5 shift: 2 }", bottoms: [randomBlob(shape)])
+    }
+}
