@@ -11,10 +11,11 @@ public enum Layers {
         ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
         AbsValLayer.self, BNLLLayer.self, ELULayer.self, ExpLayer.self, LogLayer.self, ThresholdLayer.self,
         // Normalization
-        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self, LRNLayer.self,
+        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self, LRNLayer.self, MVNLayer.self,
         // Structure
         InputLayer.self, SplitLayer.self, ConcatLayer.self, SliceLayer.self, ReshapeLayer.self, FlattenLayer.self,
-        PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
+        PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self, CropLayer.self, ArgMaxLayer.self,
+        TileLayer.self, ReductionLayer.self,
         // Loss
         SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
         // Data

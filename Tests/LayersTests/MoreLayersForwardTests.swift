@@ -116,4 +116,108 @@ final class MoreLayersForwardTests: XCTestCase {
         try threshold.setUp(bottom: [blob], top: [top])
         XCTAssertThrowsError(try threshold.backward(top: [top], propagateDown: [true], bottom: [blob]))
     }
+
+    // MARK: Crop, ArgMax, Tile, Reduction, MVN
+
+    func testCropTakesTheReferenceShapeFromAxisAtTheOffsets() throws {
+        // (1, 2, 3, 4) cropped to (·, ·, 2, 2) from axis 2 at offsets (1, 2).
+        let x = (0..<24).map(Float.init)
+        let reference = try Blob(shape: [5, 9, 2, 2])
+        let top = try SingleLayer.forward("name: \"c\" type: \"Crop\" crop_param { axis: 2 offset: 1 offset: 2 }",
+                                          [Blob(shape: [1, 2, 3, 4], values: x), reference])
+        XCTAssertEqual(top[0].shape, [1, 2, 2, 2])
+        // element (n, c, h, w) = x[c·12 + (h + 1)·4 + (w + 2)].
+        XCTAssertEqual(top[0].dataArray(), [6, 7, 10, 11, 18, 19, 22, 23])
+        // One offset applies to every cropped axis; axis 1 crops the channels too.
+        let all = try SingleLayer.forward("name: \"c\" type: \"Crop\" crop_param { axis: 1 offset: 1 }",
+                                          [Blob(shape: [1, 2, 3, 4], values: x), Blob(shape: [1, 1, 2, 3])])
+        XCTAssertEqual(all[0].dataArray(), [17, 18, 19, 21, 22, 23])
+        let outside = try SingleLayer.errorMessage("name: \"c\" type: \"Crop\" crop_param { offset: 2 }",
+                                                   [Blob(shape: [1, 2, 3, 4], values: x), Blob(shape: [1, 2, 2, 2])])
+        XCTAssertTrue(outside?.contains("out of bounds") == true, outside ?? "no error")
+        let offsets = try SingleLayer.errorMessage("name: \"c\" type: \"Crop\" crop_param { offset: 0 offset: 0 offset: 0 }",
+                                                   [Blob(shape: [1, 2, 3, 4], values: x), Blob(shape: [1, 2, 2, 2])])
+        XCTAssertTrue(offsets?.contains("3 offset values") == true, offsets ?? "no error")
+    }
+
+    func testCropBackwardZeroesOutsideTheCrop() throws {
+        let layer = try SingleLayer.make("name: \"c\" type: \"Crop\" crop_param { axis: 1 offset: 1 }")
+        let bottom = try Blob(shape: [1, 1, 3, 3]), reference = try Blob(shape: [1, 1, 2, 2]), top = try Blob()
+        XCTAssertThrowsError(try layer.setUp(bottom: [bottom, reference], top: [top])) // offset 1 on axis 1 of size 1
+        let cropped = try SingleLayer.make("name: \"c\" type: \"Crop\" crop_param { offset: 1 }")
+        try cropped.setUp(bottom: [bottom, reference], top: [top])
+        try cropped.runForward(bottom: [bottom, reference], top: [top])
+        try top.setDiff([1, 2, 3, 4])
+        try bottom.setDiff(Array(repeating: 9, count: 9))
+        try cropped.backward(top: [top], propagateDown: [true, false], bottom: [bottom, reference])
+        XCTAssertEqual(bottom.diffArray(), [0, 0, 0, 0, 1, 2, 0, 3, 4])
+    }
+
+    func testArgMax() throws {
+        // Two items of 5 values; ties put the larger index first (std::greater on pairs).
+        let x: [Float] = [0.1, 0.9, 0.3, 0.9, -1, 5, 4, 3, 2, 1]
+        let bottom = try Blob(shape: [2, 5], values: x)
+        let plain = try SingleLayer.forward("name: \"a\" type: \"ArgMax\"", [bottom])
+        XCTAssertEqual(plain[0].shape, [2, 1, 1])
+        XCTAssertEqual(plain[0].dataArray(), [3, 0])
+        let values = try SingleLayer.forward("name: \"a\" type: \"ArgMax\" argmax_param { out_max_val: true top_k: 2 }", [bottom])
+        XCTAssertEqual(values[0].shape, [2, 2, 2])
+        XCTAssertEqual(values[0].dataArray(), [3, 1, 0.9, 0.9, 0, 1, 5, 4])
+        // Along axis 0 of (2, 5): per column, the row of the largest value; with out_max_val the values.
+        let axis = try SingleLayer.forward("name: \"a\" type: \"ArgMax\" argmax_param { axis: 0 }", [bottom])
+        XCTAssertEqual(axis[0].shape, [1, 5])
+        XCTAssertEqual(axis[0].dataArray(), [1, 1, 1, 1, 1])
+        let axisValues = try SingleLayer.forward("name: \"a\" type: \"ArgMax\" argmax_param { axis: -1 top_k: 2 out_max_val: true }", [bottom])
+        XCTAssertEqual(axisValues[0].shape, [2, 2])
+        XCTAssertEqual(axisValues[0].dataArray(), [0.9, 0.9, 5, 4])
+        let tooMany = SingleLayer.errorMessage("name: \"a\" type: \"ArgMax\" argmax_param { top_k: 6 }", [bottom])
+        XCTAssertTrue(tooMany?.contains("top_k 6") == true, tooMany ?? "no error")
+    }
+
+    func testTile() throws {
+        let bottom = try Blob(shape: [2, 2], values: [1, 2, 3, 4])
+        let rows = try SingleLayer.forward("name: \"t\" type: \"Tile\" tile_param { tiles: 3 }", [bottom])
+        XCTAssertEqual(rows[0].shape, [2, 6])
+        XCTAssertEqual(rows[0].dataArray(), [1, 2, 1, 2, 1, 2, 3, 4, 3, 4, 3, 4])
+        let items = try SingleLayer.forward("name: \"t\" type: \"Tile\" tile_param { axis: 0 tiles: 2 }", [bottom])
+        XCTAssertEqual(items[0].dataArray(), [1, 2, 3, 4, 1, 2, 3, 4])
+        let missing = SingleLayer.errorMessage("name: \"t\" type: \"Tile\"", [bottom])
+        XCTAssertTrue(missing?.contains("tiles must be given") == true, missing ?? "no error")
+    }
+
+    func testReduction() throws {
+        let x: [Float] = [1, -2, 3, -4, 0.5, 0]
+        let bottom = try Blob(shape: [2, 3], values: x)
+        func run(_ text: String) throws -> Blob { try SingleLayer.forward("name: \"r\" type: \"Reduction\" reduction_param { \(text) }", [bottom])[0] }
+        let whole = try run("operation: SUM")
+        XCTAssertEqual(whole.shape, [])
+        XCTAssertEqual(whole.dataArray(), [-1.5])
+        XCTAssertEqual(try run("operation: ASUM axis: 1").dataArray(), [6, 4.5])
+        XCTAssertEqual(try run("operation: SUMSQ axis: 1 coeff: 2").dataArray(), [28, 32.5])
+        // MEAN divides coeff by the reduced count: 0.5·(-1.5)/6.
+        assertClose(try run("operation: MEAN coeff: 0.5").dataArray(), [0.5 * -1.5 / 6])
+        XCTAssertNotNil(SingleLayer.errorMessage("name: \"r\" type: \"Reduction\" reduction_param { axis: 2 }", [bottom]))
+    }
+
+    func testMVNAddsEpsToTheStandardDeviation() throws {
+        // One item, two channels of 4 values; eps 0.5 is added to √var, not to var.
+        let x: [Float] = [1, 2, 3, 6, -1, -1, -1, -1]
+        func expected(acrossChannels: Bool, normalize: Bool) -> [Double] {
+            let groups = acrossChannels ? [Array(0..<8)] : [Array(0..<4), Array(4..<8)]
+            var result = Array(repeating: 0.0, count: 8)
+            for group in groups {
+                let mean = group.map { Double(x[$0]) }.reduce(0, +) / Double(group.count)
+                let variance = group.map { pow(Double(x[$0]) - mean, 2) }.reduce(0, +) / Double(group.count)
+                for i in group { result[i] = normalize ? (Double(x[i]) - mean) / (variance.squareRoot() + 0.5) : Double(x[i]) - mean }
+            }
+            return result
+        }
+        for (across, normalize) in [(false, true), (true, true), (false, false)] {
+            let top = try SingleLayer.forward("name: \"m\" type: \"MVN\" mvn_param { eps: 0.5 across_channels: \(across) normalize_variance: \(normalize) }",
+                                              [Blob(shape: [1, 2, 4], values: x)])
+            XCTAssertEqual(top[0].shape, [1, 2, 4, 1])
+            assertClose(top[0].dataArray(), expected(acrossChannels: across, normalize: normalize), "across \(across) normalize \(normalize)")
+        }
+        XCTAssertNotNil(try SingleLayer.errorMessage("name: \"m\" type: \"MVN\"", [Blob(shape: [1, 1, 1, 1, 2])]))
+    }
 }

@@ -60,4 +60,23 @@ final class MoreLayersGradientCheckTests: XCTestCase {
         try check("name: \"l\" type: \"Log\"", bottoms: [randomBlob(shape, low: 0.5, high: 2)])
         try check("name: \"l\" type: \"Log\" log_param { base: 2 scale: 0.5 shift: 2 }", bottoms: [randomBlob(shape)])
     }
+
+    func testCropTileReduction() throws {
+        try check("name: \"c\" type: \"Crop\" crop_param { axis: 1 offset: 1 offset: 0 offset: 2 }",
+                  bottoms: [randomBlob([2, 4, 3, 5]), randomBlob([1, 2, 2, 3])], checkBottoms: [0])
+        try check("name: \"t\" type: \"Tile\" tile_param { axis: 1 tiles: 3 }", bottoms: [randomBlob([2, 3, 2, 2])])
+        for operation in ["SUM", "MEAN", "SUMSQ"] {
+            try check("name: \"r\" type: \"Reduction\" reduction_param { operation: \(operation) axis: 1 coeff: 1.5 }", bottoms: [randomBlob([2, 3, 4])])
+        }
+        try check("name: \"r\" type: \"Reduction\" reduction_param { operation: ASUM axis: -1 }", bottoms: [awayFromZero([2, 3, 4])],
+                  checker: GradientChecker(kink: 0, kinkRange: 0.02))
+    }
+
+    func testMVN() throws {
+        // test_mvn_layer.cpp: step 1e-2, threshold 1e-3 (eps 1e-9 default, so the formula is exact).
+        for (across, normalize) in [(false, true), (true, true), (false, false), (true, false)] {
+            try check("name: \"m\" type: \"MVN\" mvn_param { across_channels: \(across) normalize_variance: \(normalize) }",
+                      bottoms: [randomBlob([2, 3, 4, 5])])
+        }
+    }
 }
