@@ -6,7 +6,7 @@ public enum Layers {
     /// files' families (Layers/SSD, Layers/Data).
     static let standardClasses: [Layer.Type] = [
         // Vision
-        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
+        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self, EmbedLayer.self,
         // Activation
         ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
         AbsValLayer.self, BNLLLayer.self, ELULayer.self, ExpLayer.self, LogLayer.self, ThresholdLayer.self,
@@ -15,11 +15,11 @@ public enum Layers {
         // Structure
         InputLayer.self, SplitLayer.self, ConcatLayer.self, SliceLayer.self, ReshapeLayer.self, FlattenLayer.self,
         PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self, CropLayer.self, ArgMaxLayer.self,
-        TileLayer.self, ReductionLayer.self,
+        TileLayer.self, ReductionLayer.self, BatchReindexLayer.self, FilterLayer.self,
         // Loss
         SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
         // Data
-        AnnotatedDataLayer.self, DataLayer.self,
+        AnnotatedDataLayer.self, DataLayer.self, DummyDataLayer.self, ParameterLayer.self,
     ]
 
     /// Registers every layer type of this module into `registry`.

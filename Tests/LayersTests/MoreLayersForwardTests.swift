@@ -220,4 +220,86 @@ final class MoreLayersForwardTests: XCTestCase {
         }
         XCTAssertNotNil(try SingleLayer.errorMessage("name: \"m\" type: \"MVN\"", [Blob(shape: [1, 1, 1, 1, 2])]))
     }
+
+    // MARK: Parameter, DummyData, Embed, BatchReindex, Filter
+
+    func testParameterGivesItsBlobAndCollectsTheGradient() throws {
+        let layer = try SingleLayer.make("name: \"p\" type: \"Parameter\" parameter_param { shape { dim: 2 dim: 3 } }")
+        let top = try Blob()
+        try layer.setUp(bottom: [], top: [top])
+        XCTAssertEqual(layer.blobs[0].shape, [2, 3])
+        try layer.blobs[0].setData([1, 2, 3, 4, 5, 6])
+        try layer.runForward(bottom: [], top: [top])
+        XCTAssertEqual(top.shape, [2, 3])
+        XCTAssertEqual(top.dataArray(), [1, 2, 3, 4, 5, 6])
+        try top.setDiff([6, 5, 4, 3, 2, 1])
+        try layer.backward(top: [top], propagateDown: [], bottom: [])
+        XCTAssertEqual(layer.blobs[0].diffArray(), [6, 5, 4, 3, 2, 1])
+    }
+
+    func testDummyDataShapesAndFillers() throws {
+        // Legacy dims once for both tops; one constant filler per top.
+        let tops = try SingleLayer.forward("""
+            name: "d" type: "DummyData" dummy_data_param { num: 2 channels: 1 channels: 3 height: 1 width: 2
+              data_filler { type: "constant" value: 1.5 } data_filler { type: "uniform" min: 2 max: 3 } }
+            """, [], tops: 2)
+        XCTAssertEqual(tops[0].shape, [2, 1, 1, 2])
+        XCTAssertEqual(tops[0].dataArray(), Array(repeating: 1.5, count: 4))
+        XCTAssertEqual(tops[1].shape, [2, 3, 1, 2])
+        XCTAssertTrue(tops[1].dataArray().allSatisfy { $0 >= 2 && $0 <= 3 }, "\(tops[1].dataArray())")
+        // No filler: zeros; one shape for every top.
+        let zeros = try SingleLayer.forward("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } }", [], tops: 2)
+        XCTAssertEqual(zeros.map { $0.dataArray() }, [[0, 0, 0], [0, 0, 0]])
+        // Gaussian values change at every forward.
+        let layer = try SingleLayer.make("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 50 } data_filler { type: \"gaussian\" std: 2 } }")
+        let top = try Blob()
+        try layer.setUp(bottom: [], top: [top])
+        try layer.runForward(bottom: [], top: [top])
+        let first = top.dataArray()
+        try layer.runForward(bottom: [], top: [top])
+        XCTAssertNotEqual(first, top.dataArray())
+        let both = try SingleLayer.errorMessage("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } num: 1 channels: 1 height: 1 width: 1 }", [])
+        XCTAssertTrue(both?.contains("not both") == true, both ?? "no error")
+        let fillers = try SingleLayer.errorMessage("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } data_filler { } data_filler { } }", [], tops: 3)
+        XCTAssertTrue(fillers?.contains("2 data_filler values for 3 tops") == true, fillers ?? "no error")
+    }
+
+    func testEmbedLooksUpRowsAndAddsTheBias() throws {
+        let layer = try SingleLayer.make("name: \"e\" type: \"Embed\" embed_param { num_output: 2 input_dim: 3 }")
+        let bottom = try Blob(shape: [2, 2], values: [2, 0, 1, 2]), top = try Blob()
+        try layer.setUp(bottom: [bottom], top: [top])
+        try layer.blobs[0].setData([1, 2, 3, 4, 5, 6])
+        try layer.blobs[1].setData([0.5, -0.5])
+        try layer.runForward(bottom: [bottom], top: [top])
+        XCTAssertEqual(top.shape, [2, 2, 2])
+        XCTAssertEqual(top.dataArray(), [5.5, 5.5, 1.5, 1.5, 3.5, 3.5, 5.5, 5.5])
+        try top.setDiff([1, 1, 1, 1, 1, 1, 1, 1])
+        try layer.backward(top: [top], propagateDown: [false], bottom: [bottom])
+        XCTAssertEqual(layer.blobs[0].diffArray(), [1, 1, 1, 1, 2, 2]) // row 2 used twice
+        XCTAssertEqual(layer.blobs[1].diffArray(), [4, 4])
+        try bottom.setData([0, 3, 1, 1])
+        XCTAssertThrowsError(try layer.runForward(bottom: [bottom], top: [top])) { error in
+            XCTAssertTrue("\(error)".contains("bottom value 1 is 3.0"), "\(error)")
+        }
+    }
+
+    func testBatchReindexAndFilter() throws {
+        let data = try Blob(shape: [3, 2], values: [1, 2, 3, 4, 5, 6])
+        let reindexed = try SingleLayer.forward("name: \"r\" type: \"BatchReindex\"", [data, Blob(shape: [4], values: [2, 0, 2, 1])])
+        XCTAssertEqual(reindexed[0].shape, [4, 2])
+        XCTAssertEqual(reindexed[0].dataArray(), [5, 6, 1, 2, 5, 6, 3, 4])
+        let bad = try SingleLayer.errorMessage("name: \"r\" type: \"BatchReindex\"", [data, Blob(shape: [1], values: [3])])
+        XCTAssertTrue(bad?.contains("index 0 is 3.0") == true, bad ?? "no error")
+
+        let layer = try SingleLayer.make("name: \"f\" type: \"Filter\"")
+        let selector = try Blob(shape: [3, 1], values: [0, 1, 1]), top = try Blob()
+        try layer.setUp(bottom: [data, selector], top: [top])
+        XCTAssertEqual(top.shape, [3, 2]) // the first reshape keeps the whole batch (Caffe's first_reshape_)
+        try layer.runForward(bottom: [data, selector], top: [top])
+        XCTAssertEqual(top.dataArray(), [3, 4, 5, 6])
+        try top.setDiff([1, 2, 3, 4])
+        try layer.backward(top: [top], propagateDown: [true, false], bottom: [data, selector])
+        XCTAssertEqual(data.diffArray(), [0, 0, 1, 2, 3, 4])
+        XCTAssertNotNil(try SingleLayer.errorMessage("name: \"f\" type: \"Filter\"", [data, selector], tops: 2))
+    }
 }

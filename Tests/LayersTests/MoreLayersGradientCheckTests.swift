@@ -27,6 +27,8 @@ final class MoreLayersGradientCheckTests: XCTestCase {
         let layer = try SingleLayer.make(text, random: random)
         let top = try (0..<tops).map { _ in try Blob() }
         try layer.setUp(bottom: bottoms, top: top)
+        // One forward first: the tops of Filter take their final shape only then.
+        try layer.runForward(bottom: bottoms, top: top)
         let failures = try checker.check(layer, bottom: bottoms, top: top, bottomsToCheck: checkBottoms ?? Array(bottoms.indices), random: random)
         for failure in failures {
             XCTFail("\(failure) (bottoms \(bottoms.map(\.shape)))", file: file, line: line)
@@ -78,5 +80,14 @@ final class MoreLayersGradientCheckTests: XCTestCase {
             try check("name: \"m\" type: \"MVN\" mvn_param { across_channels: \(across) normalize_variance: \(normalize) }",
                       bottoms: [randomBlob([2, 3, 4, 5])])
         }
+    }
+
+    func testEmbedBatchReindexFilter() throws {
+        let indices = try Blob(shape: [2, 3], values: [0, 4, 2, 2, 1, 4])
+        try check("name: \"e\" type: \"Embed\" embed_param { num_output: 3 input_dim: 5 weight_filler { type: \"uniform\" min: -1 max: 1 } bias_filler { type: \"uniform\" } }",
+                  bottoms: [indices], checkBottoms: [])
+        try check("name: \"r\" type: \"BatchReindex\"", bottoms: [randomBlob([3, 2, 2]), Blob(shape: [5], values: [2, 0, 2, 1, 1])], checkBottoms: [0])
+        try check("name: \"f\" type: \"Filter\"", bottoms: [randomBlob([4, 3]), randomBlob([4, 2, 2]), Blob(shape: [4], values: [1, 0, 0, 1])],
+                  tops: 2, checkBottoms: [0, 1])
     }
 }
