@@ -17,7 +17,8 @@ public enum Layers {
         PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self, CropLayer.self, ArgMaxLayer.self,
         TileLayer.self, ReductionLayer.self, BatchReindexLayer.self, FilterLayer.self,
         // Loss
-        SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
+        SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self, SigmoidCrossEntropyLossLayer.self,
+        HingeLossLayer.self, MultinomialLogisticLossLayer.self, InfogainLossLayer.self, ContrastiveLossLayer.self,
         // Data
         AnnotatedDataLayer.self, DataLayer.self, DummyDataLayer.self, ParameterLayer.self,
     ]

@@ -302,4 +302,103 @@ final class MoreLayersForwardTests: XCTestCase {
         XCTAssertEqual(data.diffArray(), [0, 0, 1, 2, 3, 4])
         XCTAssertNotNil(try SingleLayer.errorMessage("name: \"f\" type: \"Filter\"", [data, selector], tops: 2))
     }
+
+    // MARK: Losses
+
+    func testSigmoidCrossEntropyLossNormalizesByBatchAndIgnoresLabels() throws {
+        let x: [Float] = [0.5, -1, 2, 0, -3, 1]
+        let t: [Float] = [1, 0, -1, 1, 1, 0]
+        func term(_ i: Int) -> Double {
+            let p = 1 / (1 + exp(-Double(x[i])))
+            return -(Double(t[i]) * log(p) + (1 - Double(t[i])) * log(1 - p))
+        }
+        func loss(_ settings: String) throws -> Float {
+            try SingleLayer.forward("name: \"l\" type: \"SigmoidCrossEntropyLoss\" loss_param { \(settings) }",
+                                    [Blob(shape: [2, 3], values: x), Blob(shape: [2, 3], values: t)])[0].dataArray()[0]
+        }
+        let all = (0..<6).map(term).reduce(0, +)
+        // Default: BATCH_SIZE (2), not VALID.
+        assertClose([try loss("")], [all / 2])
+        let kept = [0, 1, 3, 4, 5].map(term).reduce(0, +)
+        assertClose([try loss("ignore_label: -1")], [kept / 2])
+        assertClose([try loss("ignore_label: -1 normalization: VALID")], [kept / 5])
+        assertClose([try loss("normalize: true")], [all / 6])
+        assertClose([try loss("normalization: NONE")], [all])
+        let mismatch = try SingleLayer.errorMessage("name: \"l\" type: \"SigmoidCrossEntropyLoss\"", [Blob(shape: [2, 3]), Blob(shape: [2, 2])])
+        XCTAssertTrue(mismatch?.contains("same count") == true, mismatch ?? "no error")
+    }
+
+    func testSigmoidCrossEntropyGradientZeroForIgnoredTargets() throws {
+        let layer = try SingleLayer.make("name: \"l\" type: \"SigmoidCrossEntropyLoss\" loss_param { ignore_label: 5 }")
+        let x = try Blob(shape: [2, 1], values: [0, 1]), t = try Blob(shape: [2, 1], values: [5, 0]), top = try Blob()
+        try layer.setUp(bottom: [x, t], top: [top])
+        try layer.runForward(bottom: [x, t], top: [top])
+        try layer.backward(top: [top], propagateDown: [true, false], bottom: [x, t])
+        assertClose(x.diffArray(), [0, 1 / (1 + exp(-1.0)) / 2])
+    }
+
+    func testHingeLoss() throws {
+        // Two items, three classes, labels 2 and 0.
+        let x: [Float] = [0.5, -2, 0.2, 0.3, 0.1, -0.7]
+        let labels = try Blob(shape: [2], values: [2, 0])
+        var margins: [Double] = []
+        for (i, label) in [2, 0].enumerated() {
+            for j in 0..<3 {
+                let v = Double(x[i * 3 + j])
+                margins.append(max(0, 1 + (j == label ? -v : v)))
+            }
+        }
+        let l1 = try SingleLayer.forward("name: \"h\" type: \"HingeLoss\"", [Blob(shape: [2, 3], values: x), labels])
+        assertClose(l1[0].dataArray(), [margins.reduce(0, +) / 2])
+        let l2 = try SingleLayer.forward("name: \"h\" type: \"HingeLoss\" hinge_loss_param { norm: L2 }", [Blob(shape: [2, 3], values: x), labels])
+        assertClose(l2[0].dataArray(), [margins.map { $0 * $0 }.reduce(0, +) / 2])
+        let bad = try SingleLayer.errorMessage("name: \"h\" type: \"HingeLoss\"", [Blob(shape: [2, 3], values: x), Blob(shape: [2], values: [3, 0])])
+        XCTAssertTrue(bad?.contains("label 0 is 3.0") == true, bad ?? "no error")
+    }
+
+    func testMultinomialLogisticAndInfogainLosses() throws {
+        let p: [Float] = [0.2, 0.5, 0.3, 0, 0.9, 0.1]
+        let labels: [Float] = [1, 0]
+        let multinomial = try SingleLayer.forward("name: \"m\" type: \"MultinomialLogisticLoss\"",
+                                                  [Blob(shape: [2, 3], values: p), Blob(shape: [2], values: labels)])
+        // p = 0 is clipped to 1e-20 (kLOG_THRESHOLD).
+        assertClose(multinomial[0].dataArray(), [(-log(0.5) - log(Double(Float(1e-20)))) / 2])
+        let h: [Float] = [1, 0.5, 0, 0.25, 1, 0, 0, 0, 2]
+        let infogain = try SingleLayer.forward("name: \"i\" type: \"InfogainLoss\"",
+                                               [Blob(shape: [2, 3], values: p), Blob(shape: [2, 1, 1, 1], values: labels), Blob(shape: [1, 1, 3, 3], values: h)])
+        var expected = 0.0
+        for (i, label) in [1, 0].enumerated() {
+            for j in 0..<3 { expected -= Double(h[label * 3 + j]) * log(Double(max(p[i * 3 + j], 1e-20))) }
+        }
+        assertClose(infogain[0].dataArray(), [expected / 2])
+        let noMatrix = try SingleLayer.errorMessage("name: \"i\" type: \"InfogainLoss\"", [Blob(shape: [2, 3], values: p), Blob(shape: [2], values: labels)])
+        XCTAssertTrue(noMatrix?.contains("infogain_loss_param.source") == true, noMatrix ?? "no error")
+        let labelShape = try SingleLayer.errorMessage("name: \"m\" type: \"MultinomialLogisticLoss\"", [Blob(shape: [2, 3], values: p), Blob(shape: [2, 2])])
+        XCTAssertTrue(labelShape?.contains("one value per item") == true, labelShape ?? "no error")
+    }
+
+    func testInfogainMatrixFromFile() throws {
+        var proto = Caffe_BlobProto()
+        proto.shape.dim = [1, 1, 2, 2]
+        proto.data = [0, 1, 1, 0]
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("infogain-\(UUID().uuidString).binaryproto")
+        try proto.serializedData().write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let top = try SingleLayer.forward("name: \"i\" type: \"InfogainLoss\" infogain_loss_param { source: \"\(url.path)\" }",
+                                          [Blob(shape: [1, 2], values: [0.25, 0.75]), Blob(shape: [1], values: [0])])
+        assertClose(top[0].dataArray(), [-log(0.75)])
+    }
+
+    func testContrastiveLoss() throws {
+        // Pairs: similar (d² = 0.5), dissimilar (d² = 0.25, d = 0.5), dissimilar far (d² = 4).
+        let a = try Blob(shape: [3, 2, 1, 1], values: [0.5, 0.5, 0, 0.5, 2, 0])
+        let b = try Blob(shape: [3, 2, 1, 1], values: [0, 1, 0, 0, 0, 0])
+        let y = try Blob(shape: [3, 1, 1, 1], values: [1, 0, 0.9]) // 0.9 truncates to 0: dissimilar
+        let current = try SingleLayer.forward("name: \"c\" type: \"ContrastiveLoss\" contrastive_loss_param { margin: 1 }", [a, b, y])
+        assertClose(current[0].dataArray(), [(0.5 + 0.25 + 0) / 6])
+        let legacy = try SingleLayer.forward("name: \"c\" type: \"ContrastiveLoss\" contrastive_loss_param { margin: 1 legacy_version: true }", [a, b, y])
+        assertClose(legacy[0].dataArray(), [(0.5 + 0.75 + 0) / 6])
+        let bad = try SingleLayer.errorMessage("name: \"c\" type: \"ContrastiveLoss\"", [a, b, Blob(shape: [3, 2, 1, 1])])
+        XCTAssertTrue(bad?.contains("bottom 2 must be (N, 1, 1, 1)") == true, bad ?? "no error")
+    }
 }

@@ -90,4 +90,29 @@ final class MoreLayersGradientCheckTests: XCTestCase {
         try check("name: \"f\" type: \"Filter\"", bottoms: [randomBlob([4, 3]), randomBlob([4, 2, 2]), Blob(shape: [4], values: [1, 0, 0, 1])],
                   tops: 2, checkBottoms: [0, 1])
     }
+
+    func testLosses() throws {
+        // Losses: Caffe's tests use step 1e-2 and threshold 1e-2.
+        let checker = GradientChecker(step: 1e-2, threshold: 1e-2)
+        let targets = try Blob(shape: [3, 4], values: (0..<12).map { Float($0 % 3) / 2 })
+        try check("name: \"l\" type: \"SigmoidCrossEntropyLoss\"", bottoms: [randomBlob([3, 4], low: -3, high: 3), targets], checkBottoms: [0], checker: checker)
+        let ignoring = try Blob(shape: [3, 4], values: (0..<12).map { $0 % 4 == 0 ? -1 : Float($0 % 2) })
+        try check("name: \"l\" type: \"SigmoidCrossEntropyLoss\" loss_param { ignore_label: -1 normalization: VALID }",
+                  bottoms: [randomBlob([3, 4], low: -3, high: 3), ignoring], checkBottoms: [0], checker: checker)
+        let labels = try Blob(shape: [3], values: [1, 0, 3])
+        // Hinge: test_hinge_loss_layer.cpp uses step 2e-3 (the kinks at margin 0).
+        try check("name: \"h\" type: \"HingeLoss\"", bottoms: [randomBlob([3, 4], low: -3, high: 3), labels], checkBottoms: [0],
+                  checker: GradientChecker(step: 2e-3, threshold: 1e-2))
+        try check("name: \"h\" type: \"HingeLoss\" hinge_loss_param { norm: L2 }", bottoms: [randomBlob([3, 4], low: -3, high: 3), labels], checkBottoms: [0],
+                  checker: GradientChecker(step: 2e-3, threshold: 1e-2))
+        try check("name: \"m\" type: \"MultinomialLogisticLoss\"", bottoms: [randomBlob([3, 4], low: 0.3, high: 1), labels], checkBottoms: [0],
+                  checker: GradientChecker(step: 2e-2, threshold: 1e-2))
+        try check("name: \"i\" type: \"InfogainLoss\"", bottoms: [randomBlob([3, 4], low: 0.3, high: 1), labels, randomBlob([1, 1, 4, 4], low: 0, high: 1)],
+                  checkBottoms: [0], checker: GradientChecker(step: 2e-2, threshold: 1e-2))
+        let similarity = try Blob(shape: [4], values: [1, 0, 0, 1])
+        for legacy in [false, true] {
+            try check("name: \"c\" type: \"ContrastiveLoss\" contrastive_loss_param { margin: 2 legacy_version: \(legacy) }",
+                      bottoms: [randomBlob([4, 3, 1, 1]), randomBlob([4, 3, 1, 1]), similarity], checkBottoms: [0, 1], checker: checker)
+        }
+    }
 }
