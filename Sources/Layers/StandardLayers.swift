@@ -6,7 +6,7 @@ public enum Layers {
     /// files' families (Layers/SSD, Layers/Data).
     static let standardClasses: [Layer.Type] = [
         // Vision
-        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self, EmbedLayer.self,
+        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self, EmbedLayer.self, SPPLayer.self,
         // Activation
         ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
         AbsValLayer.self, BNLLLayer.self, ELULayer.self, ExpLayer.self, LogLayer.self, ThresholdLayer.self,

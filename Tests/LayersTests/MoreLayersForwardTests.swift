@@ -401,4 +401,33 @@ final class MoreLayersForwardTests: XCTestCase {
         let bad = try SingleLayer.errorMessage("name: \"c\" type: \"ContrastiveLoss\"", [a, b, Blob(shape: [3, 2, 1, 1])])
         XCTAssertTrue(bad?.contains("bottom 2 must be (N, 1, 1, 1)") == true, bad ?? "no error")
     }
+
+    // MARK: SPP
+
+    func testSPPPoolsEachLevelAndConcatenates() throws {
+        // (1, 1, 4, 4), two levels of MAX: the global max, then the 2x2 bins' maxima.
+        let x = (0..<16).map { Float(($0 * 7) % 16) }
+        let top = try SingleLayer.forward("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 2 }", [Blob(shape: [1, 1, 4, 4], values: x)])
+        XCTAssertEqual(top[0].shape, [1, 5])
+        func bin(_ rows: Range<Int>, _ columns: Range<Int>) -> Float { rows.flatMap { h in columns.map { x[h * 4 + $0] } }.max() ?? 0 }
+        XCTAssertEqual(top[0].dataArray(), [15, bin(0..<2, 0..<2), bin(0..<2, 2..<4), bin(2..<4, 0..<2), bin(2..<4, 2..<4)])
+        // pyramid_height 1 keeps the pooling's 4-D shape.
+        let single = try SingleLayer.forward("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 1 }", [Blob(shape: [1, 1, 4, 4], values: x)])
+        XCTAssertEqual(single[0].shape, [1, 1, 1, 1])
+    }
+
+    func testSPPAverageCountsThePadding() throws {
+        // (1, 1, 3, 3), level 1: kernel 2, pad 1; each bin divides by 4 though its first row or
+        // column lies in the padding (Caffe's AVE pooling divides by the padded window).
+        let x: [Float] = [1, 2, 3, 4, 5, 6, 7, 8, 9]
+        let top = try SingleLayer.forward("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 2 pool: AVE }", [Blob(shape: [1, 1, 3, 3], values: x)])
+        assertClose(top[0].dataArray(), [45.0 / 9, 1.0 / 4, (2.0 + 3) / 4, (4.0 + 7) / 4, (5.0 + 6 + 8 + 9) / 4])
+        let flat = try SingleLayer.errorMessage("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 2 }", [Blob(shape: [1, 1, 3])])
+        XCTAssertTrue(flat?.contains("4 axes") == true, flat ?? "no error")
+        // H = 5 at level 2: kernel 2, pad 2, which Caffe's Pooling refuses (pad < kernel).
+        let padded = try SingleLayer.errorMessage("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 3 }", [Blob(shape: [1, 1, 5, 4])])
+        XCTAssertTrue(padded?.contains("pyramid level 2") == true && padded?.contains("smaller than the kernel") == true, padded ?? "no error")
+        let none = try SingleLayer.errorMessage("name: \"s\" type: \"SPP\"", [Blob(shape: [1, 1, 4, 4])])
+        XCTAssertTrue(none?.contains("pyramid_height is 0") == true, none ?? "no error")
+    }
 }

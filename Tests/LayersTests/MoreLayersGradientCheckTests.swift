@@ -115,4 +115,17 @@ final class MoreLayersGradientCheckTests: XCTestCase {
                       bottoms: [randomBlob([4, 3, 1, 1]), randomBlob([4, 3, 1, 1]), similarity], checkBottoms: [0, 1], checker: checker)
         }
     }
+
+    func testSPP() throws {
+        for shape in [[1, 3, 4, 4], [2, 2, 7, 6]] {
+            try check("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 3 pool: AVE }", bottoms: [randomBlob(shape)])
+        }
+        // MAX is piecewise linear: distinct values 0.05 apart keep the argmax away from ties
+        // (test_spp_layer.cpp: step 1e-4, threshold 1e-2).
+        let blob = try Blob(shape: [2, 2, 6, 7])
+        let order = (0..<blob.count).map { _ in random.uniform(0, 1) }
+        let ranks = order.indices.sorted { order[$0] < order[$1] }
+        for (rank, index) in ranks.enumerated() { blob.data[index] = Float(rank) * 0.05 }
+        try check("name: \"s\" type: \"SPP\" spp_param { pyramid_height: 3 pool: MAX }", bottoms: [blob], checker: GradientChecker(step: 1e-3, threshold: 1e-2))
+    }
 }
