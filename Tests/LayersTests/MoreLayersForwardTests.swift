@@ -258,9 +258,9 @@ final class MoreLayersForwardTests: XCTestCase {
         let first = top.dataArray()
         try layer.runForward(bottom: [], top: [top])
         XCTAssertNotEqual(first, top.dataArray())
-        let both = try SingleLayer.errorMessage("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } num: 1 channels: 1 height: 1 width: 1 }", [])
+        let both = SingleLayer.errorMessage("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } num: 1 channels: 1 height: 1 width: 1 }", [])
         XCTAssertTrue(both?.contains("not both") == true, both ?? "no error")
-        let fillers = try SingleLayer.errorMessage("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } data_filler { } data_filler { } }", [], tops: 3)
+        let fillers = SingleLayer.errorMessage("name: \"d\" type: \"DummyData\" dummy_data_param { shape { dim: 3 } data_filler { } data_filler { } }", [], tops: 3)
         XCTAssertTrue(fillers?.contains("2 data_filler values for 3 tops") == true, fillers ?? "no error")
     }
 
@@ -300,7 +300,7 @@ final class MoreLayersForwardTests: XCTestCase {
         try top.setDiff([1, 2, 3, 4])
         try layer.backward(top: [top], propagateDown: [true, false], bottom: [data, selector])
         XCTAssertEqual(data.diffArray(), [0, 0, 1, 2, 3, 4])
-        XCTAssertNotNil(try SingleLayer.errorMessage("name: \"f\" type: \"Filter\"", [data, selector], tops: 2))
+        XCTAssertNotNil(SingleLayer.errorMessage("name: \"f\" type: \"Filter\"", [data, selector], tops: 2))
     }
 
     // MARK: Losses

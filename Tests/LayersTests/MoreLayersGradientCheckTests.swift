@@ -95,7 +95,8 @@ final class MoreLayersGradientCheckTests: XCTestCase {
         // Losses: Caffe's tests use step 1e-2 and threshold 1e-2.
         let checker = GradientChecker(step: 1e-2, threshold: 1e-2)
         let targets = try Blob(shape: [3, 4], values: (0..<12).map { Float($0 % 3) / 2 })
-        try check("name: \"l\" type: \"SigmoidCrossEntropyLoss\"", bottoms: [randomBlob([3, 4], low: -3, high: 3), targets], checkBottoms: [0], checker: checker)
+        // test_sigmoid_cross_entropy_loss_layer.cpp TestGradient: loss_weight 3.7.
+        try check("name: \"l\" type: \"SigmoidCrossEntropyLoss\" loss_weight: 3.7", bottoms: [randomBlob([3, 4], low: -3, high: 3), targets], checkBottoms: [0], checker: checker)
         let ignoring = try Blob(shape: [3, 4], values: (0..<12).map { $0 % 4 == 0 ? -1 : Float($0 % 2) })
         try check("name: \"l\" type: \"SigmoidCrossEntropyLoss\" loss_param { ignore_label: -1 normalization: VALID }",
                   bottoms: [randomBlob([3, 4], low: -3, high: 3), ignoring], checkBottoms: [0], checker: checker)
