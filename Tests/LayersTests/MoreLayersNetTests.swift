@@ -55,3 +55,22 @@ final class MoreLayersNetTests: XCTestCase {
         }
     }
 }
+
+extension MoreLayersNetTests {
+    /// force_backward reaches Embed's index bottom as in Caffe, which then aborts; here the
+    /// backward pass stops with an error naming the layer.
+    func testForceBackwardIntoEmbedIndicesIsAnError() throws {
+        let text = """
+            force_backward: true
+            layer { name: "data" type: "DummyData" top: "ids" dummy_data_param { shape { dim: 2 } data_filler { type: "constant" value: 1 } } }
+            layer { name: "embed" type: "Embed" bottom: "ids" top: "e" embed_param { num_output: 3 input_dim: 4 } }
+            layer { name: "target" type: "DummyData" top: "e2" dummy_data_param { shape { dim: 2 dim: 3 } } }
+            layer { name: "loss" type: "EuclideanLoss" bottom: "e" bottom: "e2" top: "loss" }
+            """
+        let parameter = try CaffeText.parse(text, as: Caffe_NetParameter.self, file: "<test>")
+        let net = try Net(parameter: parameter, phase: .train, registry: .standard)
+        XCTAssertThrowsError(try net.forwardBackward()) { error in
+            XCTAssertTrue("\(error)".contains("layer 'embed' (Embed)") && "\(error)".contains("cannot backpropagate to its input"), "\(error)")
+        }
+    }
+}

@@ -11,6 +11,7 @@ final class ContrastiveLossLayer: LossLayer {
     override class var caffeType: String { "ContrastiveLoss" }
     override var blobCounts: BlobCounts { BlobCounts(exactBottoms: 3, exactTops: 1) }
 
+    /// contrastive_loss_layer.hpp AllowForceBackward: all but the similarity.
     override func allowForceBackward(bottomIndex: Int) -> Bool { bottomIndex != 2 }
 
     private var difference: [Float] = [], distanceSquared: [Float] = []
@@ -34,7 +35,9 @@ final class ContrastiveLossLayer: LossLayer {
         let num = bottom[0].num, channels = bottom[0].channels
         let a = bottom[0].data, b = bottom[1].data, y = bottom[2].data
         let p = parameter.contrastiveLossParam
-        difference = (0..<bottom[0].count).map { a[$0] - b[$0] }
+        let count = bottom[0].count
+        if difference.count != count { difference = Array(repeating: 0, count: count) }
+        for i in 0..<count { difference[i] = a[i] - b[i] }
         distanceSquared = Array(repeating: 0, count: num)
         var loss: Float = 0
         for i in 0..<num {

@@ -5,12 +5,11 @@ import Runtime
 /// Caffe's InfogainLoss (src/caffe/layers/infogain_loss_layer.cpp): the bottom holds
 /// probabilities; loss = −Σ_i Σ_j H[label_i, j]·log(max(p_ij, 1e-20)) / N with the (1, 1, K, K)
 /// infogain matrix H from a third bottom or from the BlobProto file `infogain_loss_param.source`.
-/// Gradient −w·H[label, j]/(N·max(p_ij, 1e-20)); none to the labels or the matrix.
+/// Gradient −w·H[label, j]/(N·max(p_ij, 1e-20)); none to the labels or the matrix (force_backward
+/// reaches a matrix bottom, as in Caffe, and then gives an error where Caffe aborts).
 final class InfogainLossLayer: LossLayer {
     override class var caffeType: String { "InfogainLoss" }
     override var blobCounts: BlobCounts { BlobCounts(minBottoms: 2, maxBottoms: 3, exactTops: 1) }
-
-    override func allowForceBackward(bottomIndex: Int) -> Bool { bottomIndex == 0 }
 
     private var fileMatrix: Blob?
 

@@ -3,12 +3,11 @@ import Runtime
 
 /// Caffe's BatchReindex (src/caffe/layers/batch_reindex_layer.cpp): top item i is bottom 0's item
 /// `bottom1[i]` (bottom 1 is a 1-D list of item indices, repeats allowed); the gradient of a
-/// repeated item adds up; the indices get none.
+/// repeated item adds up; the indices get none (a gradient requested for them, e.g. by
+/// force_backward, is an error, where Caffe aborts).
 final class BatchReindexLayer: Layer {
     override class var caffeType: String { "BatchReindex" }
     override var blobCounts: BlobCounts { BlobCounts(exactBottoms: 2, exactTops: 1) }
-
-    override func allowForceBackward(bottomIndex: Int) -> Bool { bottomIndex == 0 }
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         // batch_reindex_layer.cpp Reshape: CHECK_EQ(1, bottom[1]->num_axes()).

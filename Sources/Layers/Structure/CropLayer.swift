@@ -9,6 +9,8 @@ final class CropLayer: Layer {
     override class var caffeType: String { "Crop" }
     override var blobCounts: BlobCounts { BlobCounts(exactBottoms: 2, exactTops: 1) }
 
+    /// Caffe lets force_backward reach the reference bottom but never writes its gradient (so it
+    /// stays zero); not forcing it gives the same numbers.
     override func allowForceBackward(bottomIndex: Int) -> Bool { bottomIndex == 0 }
 
     private var offsets: [Int] = []

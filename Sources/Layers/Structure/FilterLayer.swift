@@ -5,12 +5,11 @@ import Runtime
 /// whose non-zero items choose which items of the other bottoms reach the tops (one top per
 /// other bottom, in order). Quirk kept: the first reshape (at setup) gives the tops the full batch
 /// size, whatever the selector holds. Backward copies the gradient back to the chosen items and
-/// zeroes the others; the selector gets none.
+/// zeroes the others; the selector gets none (a gradient requested for it, e.g. by
+/// force_backward, is an error, where Caffe aborts).
 final class FilterLayer: Layer {
     override class var caffeType: String { "Filter" }
     override var blobCounts: BlobCounts { BlobCounts(minBottoms: 2, minTops: 1) }
-
-    override func allowForceBackward(bottomIndex: Int) -> Bool { false }
 
     private var firstReshape = true
     private var chosen: [Int] = []

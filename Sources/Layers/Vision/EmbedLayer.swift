@@ -5,12 +5,11 @@ import Runtime
 /// `input_dim` rows of a (input_dim, num_output) weight table; the top appends an axis of
 /// `num_output` with the row (plus the bias with `bias_term`). Gradients go to the weights and
 /// bias only. Caffe only DCHECKs the indices (a release build reads outside the table); here an
-/// index that is not an integer in 0..<input_dim is an error.
+/// index that is not an integer in 0..<input_dim is an error. Caffe lets force_backward reach the
+/// bottom and then aborts (`Can't backpropagate to EmbedLayer input`); here that is an error.
 final class EmbedLayer: Layer {
     override class var caffeType: String { "Embed" }
     override var blobCounts: BlobCounts { .oneToOne }
-
-    override func allowForceBackward(bottomIndex: Int) -> Bool { false }
 
     private var outputs = 0, inputDim = 0, biasTerm = true
 
