@@ -58,70 +58,72 @@ final class LRNLayer: Layer {
 
     // MARK: ACROSS_CHANNELS
 
-    /// CrossChannelForward_cpu: a running sum over channels, per pixel: the first channel adds
-    /// the n padded squares scaled by α/n, each next channel adds its head and subtracts its tail
-    /// (so the float rounding is Caffe's).
+    /// CrossChannelForward_cpu, plane by plane with Caffe's operations (cblas_saxpy included, so
+    /// the rounding is Caffe's): the first channel's scale is k plus the n padded squares times
+    /// α/n, each next channel copies the previous one, adds its head and subtracts its tail; then
+    /// y = s^-β · x. Images run in parallel, each with its own padded buffer.
     private func acrossChannelsForward(_ bottom: Blob, _ top: Blob) {
-        let (num, channels, spatial) = (bottom.dim(0), bottom.dim(1), bottom.count(from: 2))
-        let x = bottom.data, y = top.data, s = scale.pointer
-        let (size, prePad, k, beta) = (self.size, self.prePad, self.k, self.beta)
+        let (num, channels, plane) = (bottom.dim(0), bottom.dim(1), bottom.count(from: 2))
+        let x = UnsafePointer(bottom.data), s = scale.pointer
+        let (size, prePad, k) = (self.size, self.prePad, self.k)
         let alphaOverSize = alpha / Float(size)
-        KernelThreads.parallelFor(num * spatial, minimumPerChunk: 256) { range in
-            for index in range {
-                let n = index / spatial, pixel = index % spatial
-                let base = n * channels * spatial + pixel
-                // The square of padded channel c (channel c - prePad, zero outside).
-                func square(_ c: Int) -> Float {
-                    let channel = c - prePad
-                    guard channel >= 0, channel < channels else { return 0 }
-                    let v = x[base + channel * spatial]
-                    return v * v
-                }
-                var running = k
-                for c in 0..<size { running += alphaOverSize * square(c) }
-                s[base] = running
+        let imageCount = channels * plane
+        KernelThreads.configureBLAS()
+        KernelThreads.parallelFor(num, minimumPerChunk: 1) { images in
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: (channels + size - 1) * plane)
+            defer { padded.deallocate() }
+            padded.update(repeating: 0, count: (channels + size - 1) * plane)
+            for n in images {
+                let image = x + n * imageCount, scales = s + n * imageCount
+                let squares = padded + prePad * plane
+                for i in 0..<imageCount { squares[i] = image[i] * image[i] }
+                scales.update(repeating: k, count: plane)
+                for c in 0..<size { BLAS.axpy(plane, alphaOverSize, padded + c * plane, scales) }
                 for c in 1..<max(channels, 1) {
-                    running += alphaOverSize * square(c + size - 1)
-                    running += -alphaOverSize * square(c - 1)
-                    s[base + c * spatial] = running
-                }
-                for c in 0..<channels {
-                    let i = base + c * spatial
-                    y[i] = powf(s[i], -beta) * x[i]
+                    let current = scales + c * plane
+                    current.update(from: current - plane, count: plane)
+                    BLAS.axpy(plane, alphaOverSize, padded + (c + size - 1) * plane, current)
+                    BLAS.axpy(plane, -alphaOverSize, padded + (c - 1) * plane, current)
                 }
             }
         }
+        let count = bottom.count
+        Elementwise.power(count, s, -beta, top.data)
+        Elementwise.multiply(count, top.data, x, top.data)
     }
 
-    /// CrossChannelBackward_cpu: dx = dy·s^-β − (2αβ/n)·x·Σ (dy·y/s) over the window, with the
-    /// ratios summed as a running sum in Caffe's order.
+    /// CrossChannelBackward_cpu, plane by plane as Caffe: dx = dy·s^-β, then per channel
+    /// dx −= (2αβ/n)·x·Σ (dy·y/s) over the window, the ratios summed as a running sum.
     private func acrossChannelsBackward(_ top: Blob, _ bottom: Blob) {
-        let (num, channels, spatial) = (bottom.dim(0), bottom.dim(1), bottom.count(from: 2))
-        let x = bottom.data, dx = bottom.diff, y = top.data, dy = top.diff, s = scale.pointer
-        let (size, prePad, beta) = (self.size, self.prePad, self.beta)
+        let (num, channels, plane) = (bottom.dim(0), bottom.dim(1), bottom.count(from: 2))
+        let x = UnsafePointer(bottom.data), dx = bottom.diff, y = UnsafePointer(top.data), dy = UnsafePointer(top.diff)
+        let s = UnsafePointer(scale.pointer)
+        let (size, prePad) = (self.size, self.prePad)
         // lrn_layer.cpp: `Dtype cache_ratio_value = 2. * alpha_ * beta_ / size_;` is computed in double.
         let cacheRatio = Float(2.0 * Double(alpha) * Double(beta) / Double(size))
-        KernelThreads.parallelFor(num * spatial, minimumPerChunk: 256) { range in
-            for index in range {
-                let n = index / spatial, pixel = index % spatial
-                let base = n * channels * spatial + pixel
-                func ratio(_ c: Int) -> Float {
-                    let channel = c - prePad
-                    guard channel >= 0, channel < channels else { return 0 }
-                    let i = base + channel * spatial
-                    return (dy[i] * y[i]) / s[i]
-                }
+        let count = bottom.count, imageCount = channels * plane
+        Elementwise.power(count, s, -beta, dx)
+        Elementwise.multiply(count, dy, dx, dx)
+        KernelThreads.configureBLAS()
+        KernelThreads.parallelFor(num, minimumPerChunk: 1) { images in
+            let paddedCount = (channels + size - 1) * plane
+            let padded = UnsafeMutablePointer<Float>.allocate(capacity: paddedCount + 2 * plane)
+            defer { padded.deallocate() }
+            padded.update(repeating: 0, count: paddedCount)
+            let accumulated = padded + paddedCount, product = accumulated + plane
+            for n in images {
+                let offset = n * imageCount
+                let ratios = padded + prePad * plane
+                for i in 0..<imageCount { ratios[i] = dy[offset + i] * y[offset + i] }
+                for i in 0..<imageCount { ratios[i] = ratios[i] / s[offset + i] }
+                accumulated.update(repeating: 0, count: plane)
+                for c in 0..<(size - 1) { BLAS.axpy(plane, 1, padded + c * plane, accumulated) }
                 for c in 0..<channels {
-                    let i = base + c * spatial
-                    dx[i] = dy[i] * powf(s[i], -beta)
-                }
-                var accumulated: Float = 0
-                for c in 0..<(size - 1) { accumulated += ratio(c) }
-                for c in 0..<channels {
-                    accumulated += ratio(c + size - 1)
-                    let i = base + c * spatial
-                    dx[i] += -cacheRatio * (x[i] * accumulated)
-                    accumulated += -ratio(c)
+                    BLAS.axpy(plane, 1, padded + (c + size - 1) * plane, accumulated)
+                    let channelOffset = offset + c * plane
+                    for i in 0..<plane { product[i] = x[channelOffset + i] * accumulated[i] }
+                    BLAS.axpy(plane, -cacheRatio, product, dx + channelOffset)
+                    BLAS.axpy(plane, -1, padded + c * plane, accumulated)
                 }
             }
         }
