@@ -8,13 +8,18 @@ import Runtime
 /// (default true) y /= (√var + eps). Quirks kept: eps is added to the standard deviation, not the
 /// variance; the top is always 4-D (N, C, H, W) (a (N, C) bottom gives (N, C, 1, 1)); the
 /// backward is Caffe's formula (dy − mean(dy) − y·mean(dy·y)) / (√var + eps), exact only for eps 0.
+/// The row sums are cblas_sgemv products with a ones vector, as Caffe's, so the rounding is its.
 final class MVNLayer: Layer {
     override class var caffeType: String { "MVN" }
     override var blobCounts: BlobCounts { .oneToOne }
 
     private var rows = 0, dim = 0
-    /// √var + eps of every row (used by the backward pass).
+    /// Per row: the mean, then (normalizing) √var + eps, used by the backward pass.
+    private let mean = ScratchBuffer<Float>()
     private let deviation = ScratchBuffer<Float>()
+    private let ones = ScratchBuffer<Float>()
+    /// Element-wise scratch (squares, products).
+    private let temporary = ScratchBuffer<Float>()
 
     override func reshape(bottom: [Blob], top: [Blob]) throws {
         // Blob::LegacyShape: num/channels/height/width need at most 4 axes.
@@ -25,60 +30,68 @@ final class MVNLayer: Layer {
         try reshapeBlob(top[0], [b.num, b.channels, b.height, b.width])
         rows = parameter.mvnParam.acrossChannels ? b.num : b.num * b.channels
         dim = rows == 0 ? 0 : b.count / rows
+        mean.resize(max(rows, 1))
         deviation.resize(max(rows, 1))
+        ones.resize(max(dim, 1))
+        ones.pointer.update(repeating: 1, count: max(dim, 1))
+        temporary.resize(max(b.count, 1))
+    }
+
+    /// y[r] = alpha · Σ_j a[r, j] (Caffe's caffe_cpu_gemv with the sum multiplier).
+    private func rowSums(_ a: UnsafePointer<Float>, alpha: Float, into y: UnsafeMutablePointer<Float>) {
+        BLAS.gemv(.none, m: rows, n: dim, alpha: alpha, a: a, x: ones.pointer, beta: 0, y: y)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
-        let x = bottom[0].data, y = top[0].data, s = deviation.pointer
-        let (dim, eps) = (self.dim, parameter.mvnParam.eps)
-        let normalize = parameter.mvnParam.normalizeVariance
+        guard rows > 0, dim > 0 else { return }
+        let x = bottom[0].data, y = top[0].data, m = mean.pointer, s = deviation.pointer, t = temporary.pointer
+        let (rows, dim, eps) = (self.rows, self.dim, parameter.mvnParam.eps)
+        // mvn_layer.cpp: `1. / dim` is a double turned into the float alpha.
         let inverseDim = Float(1.0 / Double(dim))
-        KernelThreads.parallelFor(rows, minimumPerChunk: max(1, 8192 / max(dim, 1))) { range in
-            for r in range {
-                let input = x + r * dim, output = y + r * dim
-                var sum = 0.0
-                for j in 0..<dim { sum += Double(input[j]) }
-                let mean = Float(sum) * inverseDim
-                for j in 0..<dim { output[j] = input[j] + -mean }
-                guard normalize else { continue }
-                var squares = 0.0
-                for j in 0..<dim { squares += Double(output[j] * output[j]) }
-                let variance = Float(squares) * inverseDim
-                // mvn_layer.cpp Forward_cpu: powx(variance, 0.5) then add_scalar(eps).
-                let std = powf(variance, 0.5) + eps
-                s[r] = std
-                for j in 0..<dim { output[j] /= std }
-            }
+        rowSums(x, alpha: inverseDim, into: m)
+        for r in 0..<rows {
+            let negative = -m[r]
+            for j in 0..<dim { y[r * dim + j] = x[r * dim + j] + negative }
+        }
+        guard parameter.mvnParam.normalizeVariance else { return }
+        let count = rows * dim
+        for i in 0..<count { t[i] = powf(y[i], 2) }
+        rowSums(t, alpha: inverseDim, into: s)
+        for r in 0..<rows { s[r] = powf(s[r], 0.5) + eps }
+        for r in 0..<rows {
+            let std = s[r]
+            for j in 0..<dim { y[r * dim + j] = y[r * dim + j] / std }
         }
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
-        guard propagateDown[0] else { return }
+        guard propagateDown[0], rows > 0, dim > 0 else { return }
         let y = top[0].data, dy = top[0].diff, dx = bottom[0].diff, s = deviation.pointer
-        let dim = self.dim
-        let normalize = parameter.mvnParam.normalizeVariance
-        let inverseDim = Float(1.0 / Double(dim))
-        let minusInverseDim = Float(-1.0 / Double(dim))
-        KernelThreads.parallelFor(rows, minimumPerChunk: max(1, 8192 / max(dim, 1))) { range in
-            for r in range {
-                let output = y + r * dim, dOutput = dy + r * dim, dInput = dx + r * dim
-                if normalize {
-                    var productSum = 0.0, diffSum = 0.0
-                    for j in 0..<dim {
-                        productSum += Double(output[j] * dOutput[j])
-                        diffSum += Double(dOutput[j])
-                    }
-                    let (m1, m2) = (Float(productSum), Float(diffSum))
-                    for j in 0..<dim {
-                        let combined = output[j] * m1 + m2
-                        dInput[j] = (dOutput[j] + minusInverseDim * combined) / s[r]
-                    }
-                } else {
-                    var diffSum = 0.0
-                    for j in 0..<dim { diffSum += Double(dOutput[j]) }
-                    let mean = Float(diffSum) * inverseDim
-                    for j in 0..<dim { dInput[j] = dOutput[j] + -mean }
-                }
+        let m = mean.pointer, t = temporary.pointer
+        let (rows, dim) = (self.rows, self.dim)
+        if parameter.mvnParam.normalizeVariance {
+            let count = rows * dim
+            // Caffe: sums of y·dy, times y, plus the sums of dy, then dy − (1/dim)·that, / (√var + eps).
+            for i in 0..<count { t[i] = y[i] * dy[i] }
+            rowSums(t, alpha: 1, into: m)
+            for r in 0..<rows {
+                for j in 0..<dim { t[r * dim + j] = y[r * dim + j] * m[r] }
+            }
+            rowSums(dy, alpha: 1, into: m)
+            for r in 0..<rows {
+                for j in 0..<dim { t[r * dim + j] = m[r] + t[r * dim + j] }
+            }
+            // caffe_cpu_axpby(1, top_diff, -1/dim, bottom_diff).
+            BLAS.axpby(count, 1, dy, Float(-1.0 / Double(dim)), t)
+            for r in 0..<rows {
+                let std = s[r]
+                for j in 0..<dim { dx[r * dim + j] = t[r * dim + j] / std }
+            }
+        } else {
+            rowSums(dy, alpha: Float(1.0 / Double(dim)), into: m)
+            for r in 0..<rows {
+                let negative = -m[r]
+                for j in 0..<dim { dx[r * dim + j] = dy[r * dim + j] + negative }
             }
         }
     }
