@@ -1,5 +1,6 @@
 import CaffeProto
 import Foundation
+import Kernels
 import Runtime
 
 /// Caffe's ContrastiveLoss (src/caffe/layers/contrastive_loss_layer.cpp): bottoms a (N, C, 1, 1),
@@ -41,9 +42,11 @@ final class ContrastiveLossLayer: LossLayer {
         distanceSquared = Array(repeating: 0, count: num)
         var loss: Float = 0
         for i in 0..<num {
-            var sum = 0.0
-            for c in 0..<channels { sum += Double(difference[i * channels + c]) * Double(difference[i * channels + c]) }
-            distanceSquared[i] = Float(sum)
+            // contrastive_loss_layer.cpp: caffe_cpu_dot of the row with itself.
+            distanceSquared[i] = difference.withUnsafeBufferPointer { d in
+                guard let base = d.baseAddress else { return 0 }
+                return BLAS.dot(channels, base + i * channels, base + i * channels)
+            }
             if similar(y[i]) {
                 loss += distanceSquared[i]
             } else if p.legacyVersion {

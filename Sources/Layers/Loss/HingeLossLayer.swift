@@ -1,4 +1,5 @@
 import CaffeProto
+import Kernels
 import Runtime
 
 /// Caffe's HingeLoss (src/caffe/layers/hinge_loss_layer.cpp), one-vs-all: with m_j = max(0, 1 +
@@ -27,12 +28,13 @@ final class HingeLossLayer: LossLayer {
         let x = bottom[0].data
         margins = Array(UnsafeBufferPointer(start: x, count: count))
         for (i, label) in try labels(bottom).enumerated() { margins[i * dim + label] *= -1 }
-        var sum = 0.0
-        for j in 0..<count {
-            margins[j] = max(0, 1 + margins[j])
-            sum += parameter.hingeLossParam.norm == .l2 ? Double(margins[j]) * Double(margins[j]) : Double(abs(margins[j]))
+        for j in 0..<count { margins[j] = max(0, 1 + margins[j]) }
+        // hinge_loss_layer.cpp: caffe_cpu_asum (L1) or caffe_cpu_dot (L2) over the margins (BLAS.asum/dot).
+        let sum = margins.withUnsafeBufferPointer { m -> Float in
+            guard let base = m.baseAddress else { return 0 }
+            return parameter.hingeLossParam.norm == .l2 ? BLAS.dot(count, base, base) : BLAS.asum(count, base)
         }
-        top[0].data[0] = Float(sum) / Float(num)
+        top[0].data[0] = sum / Float(num)
     }
 
     override func backward(top: [Blob], propagateDown: [Bool], bottom: [Blob]) throws {
