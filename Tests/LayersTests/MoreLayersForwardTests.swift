@@ -264,6 +264,38 @@ final class MoreLayersForwardTests: XCTestCase {
         XCTAssertTrue(fillers?.contains("2 data_filler values for 3 tops") == true, fillers ?? "no error")
     }
 
+    /// test_dummy_data_layer.cpp TestTwoTopConstant and TestThreeTopConstantGaussianConstant.
+    func testCaffeDummyDataCases() throws {
+        let two = try SingleLayer.make("""
+            name: "d" type: "DummyData" dummy_data_param { num: 5 channels: 3 height: 2 width: 4 num: 5 height: 1 data_filler { value: 7 } }
+            """)
+        let (a, b) = (try Blob(), try Blob())
+        try two.setUp(bottom: [], top: [a, b])
+        XCTAssertEqual(a.shape, [5, 3, 2, 4])
+        XCTAssertEqual(b.shape, [5, 3, 1, 4])
+        // Constant tops are filled at setup already.
+        XCTAssertTrue((a.dataArray() + b.dataArray()).allSatisfy { $0 == 7 })
+        try two.runForward(bottom: [], top: [a, b])
+        XCTAssertTrue((a.dataArray() + b.dataArray()).allSatisfy { $0 == 7 })
+
+        let three = try SingleLayer.make("""
+            name: "d" type: "DummyData" dummy_data_param { num: 5 channels: 3 height: 2 width: 4
+              data_filler { value: 7 } data_filler { type: "gaussian" mean: 3 std: 0.01 } data_filler { value: 9 } }
+            """)
+        let tops = try (0..<3).map { _ in try Blob() }
+        try three.setUp(bottom: [], top: tops)
+        XCTAssertTrue(tops[0].dataArray().allSatisfy { $0 == 7 })
+        XCTAssertTrue(tops[1].dataArray().allSatisfy { $0 == 0 }) // the Gaussian top waits for forward
+        XCTAssertTrue(tops[2].dataArray().allSatisfy { $0 == 9 })
+        try three.runForward(bottom: [], top: tops)
+        let first = tops[1].dataArray()
+        XCTAssertTrue(first.allSatisfy { abs($0 - 3) <= 0.1 }, "\(first)")
+        try three.runForward(bottom: [], top: tops)
+        XCTAssertNotEqual(first.first, tops[1].dataArray().first)
+        XCTAssertNotEqual(first.last, tops[1].dataArray().last)
+        XCTAssertTrue(tops[0].dataArray().allSatisfy { $0 == 7 } && tops[2].dataArray().allSatisfy { $0 == 9 })
+    }
+
     func testEmbedLooksUpRowsAndAddsTheBias() throws {
         let layer = try SingleLayer.make("name: \"e\" type: \"Embed\" embed_param { num_output: 2 input_dim: 3 }")
         let bottom = try Blob(shape: [2, 2], values: [2, 0, 1, 2]), top = try Blob()

@@ -5,8 +5,9 @@ import Runtime
 /// or once per top) or legacy `num`/`channels`/`height`/`width` (each once or once per top),
 /// filled by `data_filler` (none: constant 0; one: for every top; else one per top). Non-constant
 /// fillers draw new values every forward, from the net's random source, top by top.
-/// Caffe fills constant tops only once, at setup; here they are refilled every forward (the same
-/// values, and no draw from the random source), so that the net's memory reuse cannot lose them.
+/// Constant tops are filled at setup, as Caffe's; Caffe never refills them, here they are refilled
+/// every forward too (the same values, and no draw from the random source), so that the net's
+/// memory reuse cannot lose them.
 final class DummyDataLayer: Layer {
     override class var caffeType: String { "DummyData" }
     override var blobCounts: BlobCounts { BlobCounts(exactBottoms: 0, minTops: 1) }
@@ -42,6 +43,12 @@ final class DummyDataLayer: Layer {
             for i in 0..<tops { shapes.append(p.shape[p.shape.count == 1 ? 0 : i].dim.map { Int($0) }) }
         }
         for (blob, shape) in zip(top, shapes) { try reshapeBlob(blob, shape) }
+        // dummy_data_layer.cpp LayerSetUp: the constant tops are filled at setup; the others
+        // keep their zeros until the first forward.
+        for (i, blob) in top.enumerated() {
+            let filler = fillers[fillers.count > 1 ? i : 0]
+            if filler.type == "constant" { try fill(blob, with: filler, what: "data_filler of top \(i)") }
+        }
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
