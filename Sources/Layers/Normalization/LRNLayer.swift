@@ -172,9 +172,10 @@ final class LRNLayer: Layer {
                             denominator = -beta == 1 ? base : powf(base, -beta)
                         }
                         s[i] = denominator
-                        y[i] = x[i] * denominator
                     }
                 }
+                // Eltwise PROD after the whole plane is pooled, so in-place use reads the inputs.
+                for i in offset..<(offset + height * width) { y[i] = x[i] * s[i] }
             }
         }
     }
