@@ -6,18 +6,21 @@ public enum Layers {
     /// files' families (Layers/SSD, Layers/Data).
     static let standardClasses: [Layer.Type] = [
         // Vision
-        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self,
+        ConvolutionLayer.self, DeconvolutionLayer.self, PoolingLayer.self, InnerProductLayer.self, EmbedLayer.self, SPPLayer.self,
         // Activation
         ReLULayer.self, PReLULayer.self, SigmoidLayer.self, TanHLayer.self, PowerLayer.self, DropoutLayer.self, SoftmaxLayer.self,
+        AbsValLayer.self, BNLLLayer.self, ELULayer.self, ExpLayer.self, LogLayer.self, ThresholdLayer.self,
         // Normalization
-        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self,
+        BatchNormLayer.self, ScaleLayer.self, BiasLayer.self, NormalizeLayer.self, LRNLayer.self, MVNLayer.self,
         // Structure
         InputLayer.self, SplitLayer.self, ConcatLayer.self, SliceLayer.self, ReshapeLayer.self, FlattenLayer.self,
-        PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self,
+        PermuteLayer.self, SilenceLayer.self, EltwiseLayer.self, CropLayer.self, ArgMaxLayer.self,
+        TileLayer.self, ReductionLayer.self, BatchReindexLayer.self, FilterLayer.self,
         // Loss
-        SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self,
+        SoftmaxWithLossLayer.self, EuclideanLossLayer.self, AccuracyLayer.self, SigmoidCrossEntropyLossLayer.self,
+        HingeLossLayer.self, MultinomialLogisticLossLayer.self, InfogainLossLayer.self, ContrastiveLossLayer.self,
         // Data
-        AnnotatedDataLayer.self, DataLayer.self,
+        AnnotatedDataLayer.self, DataLayer.self, DummyDataLayer.self, ParameterLayer.self,
     ]
 
     /// Registers every layer type of this module into `registry`.
