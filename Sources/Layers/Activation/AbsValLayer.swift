@@ -4,19 +4,14 @@ import Runtime
 
 /// Caffe's AbsVal: y = |x|, dx = sign(x)·dy with sign(0) = 0 (src/caffe/layers/absval_layer.cpp).
 /// In-place use is refused, as Caffe's LayerSetUp does (the backward needs x).
-final class AbsValLayer: Layer {
+final class AbsValLayer: NeuronLayer {
     override class var caffeType: String { "AbsVal" }
-    override var blobCounts: BlobCounts { .oneToOne }
 
     override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         // absval_layer.cpp LayerSetUp: CHECK_NE(top[0], bottom[0]).
         guard top[0] !== bottom[0], !top[0].sharesData(with: bottom[0]) else {
             throw error("does not allow in-place computation (the top must be a different blob from the bottom)")
         }
-    }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

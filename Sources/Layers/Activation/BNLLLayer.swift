@@ -6,13 +6,8 @@ import Runtime
 /// Caffe's BNLL (binomial normal log likelihood, softplus): y = x + log(1 + e^-x) for x > 0,
 /// log(1 + e^x) otherwise; dx = dy·e/(e + 1) with e = exp(min(x, 50))
 /// (src/caffe/layers/bnll_layer.cpp, kBNLL_THRESHOLD).
-final class BNLLLayer: Layer {
+final class BNLLLayer: NeuronLayer {
     override class var caffeType: String { "BNLL" }
-    override var blobCounts: BlobCounts { .oneToOne }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
-    }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data

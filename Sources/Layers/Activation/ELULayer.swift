@@ -5,13 +5,8 @@ import Runtime
 
 /// Caffe's ELU: y = max(x, 0) + α·(exp(min(x, 0)) − 1); dx = dy for x > 0, dy·(α + y) for x ≤ 0
 /// (src/caffe/layers/elu_layer.cpp; the gradient at exactly 0 is α, from the x ≤ 0 branch).
-final class ELULayer: Layer {
+final class ELULayer: NeuronLayer {
     override class var caffeType: String { "ELU" }
-    override var blobCounts: BlobCounts { .oneToOne }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
-    }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, alpha = parameter.eluParam.alpha

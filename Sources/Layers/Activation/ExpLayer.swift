@@ -6,9 +6,8 @@ import Runtime
 /// Caffe's Exp: y = base^(shift + scale·x), base e when `base` is -1 (the default)
 /// (src/caffe/layers/exp_layer.cpp). Computed as Caffe does: exp(inner·x)·outer with
 /// inner = ln(base)·scale and outer = base^shift (1 when shift is 0); dx = dy·y·inner.
-final class ExpLayer: Layer {
+final class ExpLayer: NeuronLayer {
     override class var caffeType: String { "Exp" }
-    override var blobCounts: BlobCounts { .oneToOne }
 
     private var innerScale: Float = 1, outerScale: Float = 1
 
@@ -22,10 +21,6 @@ final class ExpLayer: Layer {
         guard logBase.isFinite else { throw error("exp_param.base \(p.base) has no finite logarithm") }
         innerScale = logBase * p.scale
         outerScale = p.shift == 0 ? 1 : (p.base != -1 ? powf(p.base, p.shift) : expf(p.shift))
-    }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -6,9 +6,8 @@ import Runtime
 /// Caffe's Log: y = log_base(shift + scale·x), natural log when `base` is -1 (the default)
 /// (src/caffe/layers/log_layer.cpp). Computed as Caffe does: ln(shift + scale·x)·(1/ln(base));
 /// dx = dy·(scale/ln(base))/(shift + scale·x), the reciprocal taken with powf(v, -1).
-final class LogLayer: Layer {
+final class LogLayer: NeuronLayer {
     override class var caffeType: String { "Log" }
-    override var blobCounts: BlobCounts { .oneToOne }
 
     private var baseScale: Float = 1, inputScale: Float = 1, inputShift: Float = 0, backwardScale: Float = 1
 
@@ -26,10 +25,6 @@ final class LogLayer: Layer {
         }
         (inputScale, inputShift) = (p.scale, p.shift)
         backwardScale = inputScale / logBase
-    }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

@@ -6,9 +6,8 @@ import Runtime
 /// Caffe's Power: y = (shift + scale·x)^power (src/caffe/layers/power_layer.cpp). Quirks kept:
 /// with scale·power == 0 the output is the constant shift^power (1 when power is 0) and dx = 0;
 /// with shift 0 (and power not 1 or 2) dx = dy·power·y/x, which is NaN at x == 0.
-final class PowerLayer: Layer {
+final class PowerLayer: NeuronLayer {
     override class var caffeType: String { "Power" }
-    override var blobCounts: BlobCounts { .oneToOne }
 
     private var power: Float = 1, scale: Float = 1, shift: Float = 0, diffScale: Float = 1
 
@@ -16,10 +15,6 @@ final class PowerLayer: Layer {
         let p = parameter.powerParam
         (power, scale, shift) = (p.power, p.scale, p.shift)
         diffScale = power * scale
-    }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

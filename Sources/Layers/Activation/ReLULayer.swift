@@ -4,17 +4,12 @@ import Runtime
 
 /// Caffe's ReLU with `negative_slope` (src/caffe/layers/relu_layer.cpp). At exactly x == 0 the
 /// gradient is negative_slope (the `x <= 0` branch). Works in place.
-final class ReLULayer: Layer {
+final class ReLULayer: NeuronLayer {
     override class var caffeType: String { "ReLU" }
-    override var blobCounts: BlobCounts { .oneToOne }
     private var slope: Float = 0
 
     override func layerSetUp(bottom: [Blob], top: [Blob]) throws {
         slope = parameter.reluParam.negativeSlope
-    }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
     }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {

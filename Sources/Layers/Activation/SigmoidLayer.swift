@@ -4,13 +4,8 @@ import Kernels
 import Runtime
 
 /// Caffe's Sigmoid: y = 1 / (1 + exp(-x)), dx = dy · y · (1 - y) (src/caffe/layers/sigmoid_layer.cpp).
-final class SigmoidLayer: Layer {
+final class SigmoidLayer: NeuronLayer {
     override class var caffeType: String { "Sigmoid" }
-    override var blobCounts: BlobCounts { .oneToOne }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
-    }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data

@@ -4,13 +4,8 @@ import Kernels
 import Runtime
 
 /// Caffe's TanH: y = tanh(x), dx = dy · (1 - y²) (src/caffe/layers/tanh_layer.cpp).
-final class TanHLayer: Layer {
+final class TanHLayer: NeuronLayer {
     override class var caffeType: String { "TanH" }
-    override var blobCounts: BlobCounts { .oneToOne }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
-    }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data

@@ -4,13 +4,8 @@ import Runtime
 
 /// Caffe's Threshold: y = 1 if x > threshold else 0 (strictly greater;
 /// src/caffe/layers/threshold_layer.cpp). It has no backward pass (Caffe: NOT_IMPLEMENTED).
-final class ThresholdLayer: Layer {
+final class ThresholdLayer: NeuronLayer {
     override class var caffeType: String { "Threshold" }
-    override var blobCounts: BlobCounts { .oneToOne }
-
-    override func reshape(bottom: [Blob], top: [Blob]) throws {
-        try reshapeBlob(top[0], bottom[0].shape)
-    }
 
     override func forward(bottom: [Blob], top: [Blob]) throws {
         let x = bottom[0].data, y = top[0].data, threshold = parameter.thresholdParam.threshold
