@@ -149,33 +149,25 @@ public enum PackedGemm {
         }
         // Enough column tiles: split the columns into a few chunks per worker (GCD hands the
         // chunks out as workers free up, which evens out a core shared with other work).
-        if columnTiles >= 2 * workers {
-            let chunks = min(columnTiles, 3 * workers)
-            let tilesPerChunk = (columnTiles + chunks - 1) / chunks
-            // The arguments hold raw pointers; each worker writes only its own columns of C.
-            let template = UncheckedSendableBox(args)
-            DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
-                var local = template.value
-                let begin = chunk * tilesPerChunk * tileColumns
-                let end = min(n, begin + tilesPerChunk * tileColumns)
-                guard begin < end else { return }
-                local.n_begin = Int32(begin); local.n_end = Int32(end)
-                local.m_begin = 0; local.m_end = Int32(m)
-                ck_packed_gemm(&local)
-            }
-            return
-        }
         // Few columns: split the rows.
-        let chunks = min(rowTiles, 2 * workers)
-        let tilesPerChunk = (rowTiles + chunks - 1) / chunks
+        let alongColumns = columnTiles >= 2 * workers
+        let (extent, tile, tiles) = alongColumns ? (n, tileColumns, columnTiles) : (m, tileRows, rowTiles)
+        let chunks = min(tiles, (alongColumns ? 3 : 2) * workers)
+        let tilesPerChunk = (tiles + chunks - 1) / chunks
+        // The arguments hold raw pointers; each worker writes only its own block of C.
         let template = UncheckedSendableBox(args)
         DispatchQueue.concurrentPerform(iterations: chunks) { chunk in
             var local = template.value
-            let begin = chunk * tilesPerChunk * tileRows
-            let end = min(m, begin + tilesPerChunk * tileRows)
+            let begin = chunk * tilesPerChunk * tile
+            let end = min(extent, begin + tilesPerChunk * tile)
             guard begin < end else { return }
-            local.n_begin = 0; local.n_end = Int32(n)
-            local.m_begin = Int32(begin); local.m_end = Int32(end)
+            if alongColumns {
+                local.n_begin = Int32(begin); local.n_end = Int32(end)
+                local.m_begin = 0; local.m_end = Int32(m)
+            } else {
+                local.n_begin = 0; local.n_end = Int32(n)
+                local.m_begin = Int32(begin); local.m_end = Int32(end)
+            }
             ck_packed_gemm(&local)
         }
     }

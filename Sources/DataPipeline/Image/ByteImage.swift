@@ -7,6 +7,9 @@ public struct ByteImage: Equatable, Sendable {
     /// height * width * channels bytes, row-major, channels interleaved.
     public var pixels: [UInt8]
 
+    /// `pixels` must hold exactly height * width * channels bytes. Every caller allocates them
+    /// from the shape it passes (decoders check the file's dimensions against the memory budget
+    /// first), so the precondition guards this module's own code, not user input.
     public init(height: Int, width: Int, channels: Int, pixels: [UInt8]) {
         precondition(pixels.count == height * width * channels, "ByteImage: pixel count does not match the shape")
         self.height = height
