@@ -6,17 +6,8 @@ import TestSupport
 /// printed detections and the JSON agree, and the annotated image is written.
 final class DetectCommandTests: XCTestCase {
     private func run(_ binary: URL, _ arguments: [String]) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = binary
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let outcome = try ChildProcess.run(binary.path, arguments, timeout: 300)
+        return (outcome.exitCode ?? -1, outcome.stdout, outcome.stderr)
     }
 
     func testPrintedAndJSONDetectionsAgree() throws {

@@ -183,18 +183,8 @@ final class DsodgenCommandTests: XCTestCase {
             throw XCTSkip("dsodgen not built beside the tests")
         }
         func run(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-            let process = Process()
-            process.executableURL = binary
-            process.arguments = arguments
-            process.environment = ["HOME": "/home/user"]
-            let out = Pipe(), err = Pipe()
-            process.standardOutput = out
-            process.standardError = err
-            try process.run()
-            let outData = out.fileHandleForReading.readDataToEndOfFile()
-            let errData = err.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+            let outcome = try ChildProcess.run(binary.path, arguments, environment: ["HOME": "/home/user"], timeout: 120)
+            return (outcome.exitCode ?? -1, outcome.stdout, outcome.stderr)
         }
         let good = try run(["DSOD300", "--phase", "solver"])
         XCTAssertEqual(good.status, 0)
