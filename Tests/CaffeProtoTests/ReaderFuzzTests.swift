@@ -27,7 +27,7 @@ final class ReaderFuzzTests: XCTestCase {
     func testTextReaderNeverCrashes() throws {
         let corpus = seeds(extensions: ["prototxt"], maxBytes: 200_000)
         XCTAssertGreaterThan(corpus.count, 10)
-        var rng = FuzzRandom(seed: 0xD50D)
+        var rng = FuzzRandom(state: 0xD50D)
         var accepted = 0, refused = 0
         for i in 0..<iterations {
             let input = FuzzMutator.mutate(corpus[i % corpus.count], corpus: corpus, text: true, rng: &rng)
@@ -47,7 +47,7 @@ final class ReaderFuzzTests: XCTestCase {
     func testBinaryReaderNeverCrashes() throws {
         let corpus = seeds(extensions: ["caffemodel", "binaryproto"], maxBytes: 100_000)
         XCTAssertGreaterThan(corpus.count, 10)
-        var rng = FuzzRandom(seed: 0xCAFFE)
+        var rng = FuzzRandom(state: 0xCAFFE)
         var accepted = 0, refused = 0
         for i in 0..<iterations {
             let input = FuzzMutator.mutate(corpus[i % corpus.count], corpus: corpus, text: false, rng: &rng)
@@ -64,18 +64,8 @@ final class ReaderFuzzTests: XCTestCase {
     }
 }
 
-/// SplitMix64: small, fast and reproducible.
-struct FuzzRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
-    }
-}
+/// The fuzzers' generator: TestSupport's SplitMix64.
+typealias FuzzRandom = SplitMix64
 
 /// Byte-level mutations, plus token-flavoured ones for text.
 enum FuzzMutator {

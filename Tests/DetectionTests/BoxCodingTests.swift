@@ -1,18 +1,8 @@
 import Detection
+import TestSupport
 import XCTest
 
 /// A small deterministic generator for property tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 final class BoxCodingTests: XCTestCase {
     func randomBox(_ g: inout SplitMix64) -> NormalizedBox {
         let x = Float.random(in: -0.2...0.9, using: &g), y = Float.random(in: -0.2...0.9, using: &g)

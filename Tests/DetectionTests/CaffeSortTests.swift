@@ -1,4 +1,5 @@
 @testable import Detection
+import TestSupport
 import XCTest
 
 final class CaffeSortTests: XCTestCase {
