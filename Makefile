@@ -20,6 +20,11 @@ build:
 
 ## test: the whole suite, in release mode (numeric code is 10-50x slower in debug)
 test: deps
+	@shared="$${DSOD_SHARED:-$$(cd .. && pwd)/shared}"; \
+	if [ ! -d "$$shared/golden" ]; then \
+	  echo "make test: the golden data is not at $$shared/golden: clone beside ../shared, or set DSOD_SHARED=/path/to/shared" >&2; \
+	  exit 1; \
+	fi
 	$(SWIFT) test $(TEST_FLAGS)
 
 ## demo: train DSOD_tiny from scratch on synthetic shapes, score it, draw detections (~7 min)
